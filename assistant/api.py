@@ -1,0 +1,31 @@
+"""The function scripts call: `answer(question, history=None) -> Answer`."""
+
+from __future__ import annotations
+
+from assistant.errors import EmptyQuestion
+from assistant.models import Answer
+from assistant.settings import Settings
+
+MAX_QUESTION_CHARS = 2000  # beyond this a "question" is a document; the rest is ignored
+
+
+def answer(question: str, history=None, *, settings: Settings | None = None) -> Answer:
+    """Answer from the indexed articles, citing each claim; refuse when they don't say.
+
+    `history` is the conversation so far, as (user, assistant) pairs or role/content messages;
+    a follow-up is rewritten into a standalone question with it. The index is built on first
+    use if there is none.
+    """
+    from assistant.engine import get_engine
+
+    question = clean_question(question)
+    return get_engine(settings).answer(question, history)
+
+
+def clean_question(question: str) -> str:
+    if not isinstance(question, str):
+        raise EmptyQuestion(f"the question must be text, not {type(question).__name__}")
+    question = " ".join(question.split())
+    if not question:
+        raise EmptyQuestion("the question is empty; ask something about the articles")
+    return question[:MAX_QUESTION_CHARS]

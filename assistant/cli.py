@@ -1,0 +1,118 @@
+"""Ask cited questions about a folder of news articles, offline.
+
+\b
+Quick start:
+  assistant index                      # index ./seeds (or $ASSISTANT_CORPUS_DIR)
+  assistant ask "Who did Trump send to Moscow to meet Putin?"
+  assistant chat                       # web chat on http://127.0.0.1:7860
+  assistant eval                       # score the answers on the known-facts eval set
+
+Settings come from ASSISTANT_* environment variables (see the README).
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from assistant.errors import BackendError, EmptyQuestion, IndexingError
+
+
+class UserError(click.ClickException):
+    """A clean message on stderr and exit code 2, never a traceback."""
+
+    exit_code = 2
+
+
+def _settings(**overrides):
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as err:
+        problems = "; ".join(
+            f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors()
+        )
+        raise UserError(f"bad setting: {problems}") from None
+
+
+def _engine(settings):
+    from assistant.engine import get_engine
+
+    try:
+        return get_engine(settings)
+    except IndexingError as err:
+        raise UserError(str(err)) from None
+
+
+@click.group(help=__doc__)
+@click.version_option(package_name="news-assistant")
+def cli() -> None:
+    pass
+
+
+@cli.command()
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of articles (default: $ASSISTANT_CORPUS_DIR or ./seeds).",
+)
+def index(corpus: Path | None) -> None:
+    """Build or update the index; unchanged articles are skipped."""
+    from tqdm import tqdm
+
+    settings = _settings(corpus_dir=corpus)
+    engine = _engine(settings)
+    bar = tqdm(total=0, unit="article", desc="indexing", disable=None, file=sys.stderr)
+
+    def on_todo(n: int) -> None:
+        bar.reset(total=n)
+
+    try:
+        report = engine.index(settings.corpus_dir, progress=bar.update, on_todo=on_todo)
+    except IndexingError as err:
+        raise UserError(str(err)) from None
+    finally:
+        bar.close()
+    if report.rebuilt_because:
+        click.echo(f"note: {report.rebuilt_because}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer and citations as JSON.")
+def ask(question: str, as_json: bool) -> None:
+    """Answer QUESTION from the articles, with numbered sources."""
+    from assistant.api import clean_question
+
+    try:
+        question = clean_question(question)
+    except EmptyQuestion as err:
+        raise UserError(str(err)) from None
+    engine = _engine(_settings())
+    try:
+        result = engine.answer(question)
+    except (IndexingError, BackendError) as err:
+        raise UserError(str(err)) from None
+    if as_json:
+        click.echo(result.to_json(indent=2))
+        return
+    click.echo(textwrap.fill(result.text, width=100))
+    if result.citations:
+        click.echo("\nSources:")
+    for c in result.citations:
+        click.echo(f"[{c.n}] {c.title}  ({c.article_id}, chars {c.start}-{c.end})")
+        click.echo(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="    ", subsequent_indent="    "))
+
+
+def main() -> None:
+    cli()

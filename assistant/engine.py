@@ -1,0 +1,100 @@
+"""The one long-lived object: the embedder, the store and the keyword index, loaded once.
+
+`get_engine()` caches one engine per distinct settings, the only global state the package keeps.
+An engine is safe to share between threads (the web chat serves many people at once): lazy
+loading and index updates are serialised by a lock, answering itself reads only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.compose import compose
+from assistant.followup import normalize, standalone
+from assistant.models import Answer
+from assistant.retrieval import KeywordIndex, Retriever
+from assistant.settings import Settings
+from index.build import IndexReport, update_index
+from index.corpus import load_corpus
+from index.embedding import shared_encoder
+from index.store import Store, connect
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    settings = settings or Settings()
+    key = settings.key()
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = Engine(settings)
+        return _engines[key]
+
+
+def clear_engines() -> None:
+    """Forget cached engines (tests that point settings elsewhere, or a server restart)."""
+    with _engines_lock:
+        _engines.clear()
+
+
+class Engine:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.encoder = shared_encoder()
+        self.store = Store(
+            connect(settings.data_dir, settings.chroma_url),
+            settings.collection,
+            self.encoder.model_id,
+            self.encoder.dimension,
+        )
+        self._lock = threading.RLock()
+        self._retriever: Retriever | None = None
+
+    def index(
+        self,
+        corpus_dir: Path | None = None,
+        progress: Callable[[int], None] | None = None,
+        on_todo: Callable[[int], None] | None = None,
+    ) -> IndexReport:
+        """Update the index from a corpus folder (default: the configured one)."""
+        articles, warnings = load_corpus(Path(corpus_dir or self.settings.corpus_dir))
+        with self._lock:
+            report = update_index(articles, self.store, self.encoder, progress, on_todo)
+            self._retriever = None
+        report.warnings = warnings + report.warnings
+        return report
+
+    def ensure_index(self) -> IndexReport | None:
+        """Build the index if there is none (or it was built with another model)."""
+        with self._lock:
+            built_with = self.store.built_with()
+            if built_with == self.encoder.model_id and self.store.count() > 0:
+                return None
+            return self.index()
+
+    @property
+    def retriever(self) -> Retriever:
+        with self._lock:
+            if self._retriever is None:
+                self.ensure_index()
+                keywords = KeywordIndex(self.store.all_chunks())
+                self._retriever = Retriever(self.store, self.encoder, keywords)
+            return self._retriever
+
+    def answer(self, question: str, history=None) -> Answer:
+        query = standalone(question, normalize(history))
+        candidates = self.retriever.search(query, self.settings.candidates)
+        composed = compose(
+            query, candidates, self.settings.max_citations, self.settings.min_similarity
+        )
+        retrieved = list(dict.fromkeys(c.hit.article_id for c in candidates))
+        return Answer(
+            text=composed.text,
+            citations=composed.citations,
+            refused=composed.refused,
+            question=query,
+            retrieved=retrieved,
+        )

@@ -1,0 +1,47 @@
+"""The things that cross boundaries: what `answer()` returns and what scripts serialise.
+
+Kept free of heavy imports so `from assistant import Answer` and `assistant --help` stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer: a verbatim passage and where it sits in its article.
+
+    `article_text[start:end] == quote` always holds, so any reader can check the citation.
+    """
+
+    n: int
+    article_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose markers `[n]` refer to `citations[n-1]`.
+
+    `retrieved` lists the article ids of the retrieved passages, best first (repeats removed);
+    the eval harness scores retrieval with it. `question` is the standalone question actually
+    searched, which differs from what was asked when a follow-up was rewritten using history.
+    """
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    question: str = ""
+    retrieved: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)

@@ -1,0 +1,85 @@
+"""Hybrid retrieval: dense (MiniLM in Chroma) and keyword (BM25) rankings fused by RRF.
+
+Dense search finds paraphrases; BM25 finds the rare names and numbers that small embedding
+models blur. Reciprocal rank fusion needs no score calibration between the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+from index.embedding import MiniLM
+from index.store import Hit, Store
+
+RRF_K = 60
+MAX_QUERY_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Scored:
+    hit: Hit
+    fused: float  # reciprocal rank fusion score
+    keyword: float  # BM25 score (0 when the keywords found nothing)
+
+
+class KeywordIndex:
+    """BM25 over every chunk, built in memory from the store when the engine starts."""
+
+    def __init__(self, chunks: list[Hit]) -> None:
+        import bm25s
+        import Stemmer
+        from bm25s.tokenization import Tokenizer
+
+        self.chunks = chunks
+        self._tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+        self._bm25 = bm25s.BM25()
+        if chunks:
+            ids = self._tokenizer.tokenize(
+                [c.matchable for c in chunks], return_as="ids", show_progress=False
+            )
+            self._bm25.index(ids, show_progress=False)
+
+    def search(self, query: str, k: int) -> list[tuple[Hit, float]]:
+        if not self.chunks:
+            return []
+        ids = self._tokenizer.tokenize(
+            [query], update_vocab=False, return_as="ids", show_progress=False
+        )
+        k = min(k, len(self.chunks))
+        docs, scores = self._bm25.retrieve(ids, k=k, show_progress=False, n_threads=1)
+        return [(self.chunks[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+
+def fuse(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+class Retriever:
+    def __init__(self, store: Store, encoder: MiniLM, keywords: KeywordIndex) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.keywords = keywords
+
+    def search(self, question: str, k: int) -> list[Scored]:
+        """The k best chunks for the question, each with its cosine similarity filled in."""
+        question = question[:MAX_QUERY_CHARS]
+        vector = self.encoder.encode_one(question)
+        dense = self.store.search(vector, k)
+        keyword = self.keywords.search(question, k)
+        fused = fuse([[h.chunk_id for h in dense], [h.chunk_id for h, _ in keyword]])
+        hits = {h.chunk_id: h for h in dense}
+        bm25 = {h.chunk_id: s for h, s in keyword}
+        missing = [h.chunk_id for h, _ in keyword if h.chunk_id not in hits]
+        sims = self.store.similarities(vector, missing)
+        for h, _ in keyword:
+            if h.chunk_id not in hits:
+                hits[h.chunk_id] = replace(h, similarity=sims.get(h.chunk_id, 0.0))
+        ranked = sorted(fused, key=fused.get, reverse=True)[:k]
+        return [Scored(hits[i], fused[i], bm25.get(i, 0.0)) for i in ranked]
+
+

@@ -1,0 +1,149 @@
+"""The eval set file format and its loader.
+
+A broken line must not cost the whole run (people edit the set by hand), so the loader skips
+bad lines and returns a readable problem for each, pointing at file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+CATEGORIES: tuple[str, ...] = ("factoid", "table", "multi", "followup", "unanswerable")
+REQUIRED_FIELDS: tuple[str, ...] = ("id", "category", "question", "patterns", "articles")
+OPTIONAL_FIELDS: tuple[str, ...] = ("history",)
+DEFAULT_SET = Path(__file__).with_name("questions.jsonl")
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One question with what counts as a right answer.
+
+    `patterns` are case-insensitive regular expressions that must all match the answer text;
+    `articles` are the ids of the articles that state the fact (empty when unanswerable).
+    `source` is "file:line", kept so every report can point back at the line to fix.
+    """
+
+    id: str
+    category: str
+    question: str
+    patterns: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()
+    history: tuple[tuple[str, str], ...] = ()
+    source: str = ""
+
+    @property
+    def answerable(self) -> bool:
+        return self.category != "unanswerable"
+
+    def compiled(self) -> list[re.Pattern[str]]:
+        return [re.compile(p, re.IGNORECASE) for p in self.patterns]
+
+
+class _Invalid(ValueError):
+    """A line that cannot become an EvalItem; the message is shown to the person editing."""
+
+
+def _string_list(obj: dict, name: str) -> tuple[str, ...]:
+    value = obj[name]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid(f"field '{name}' must be a list of strings")
+    return tuple(value)
+
+
+def _history(obj: dict) -> tuple[tuple[str, str], ...]:
+    value = obj.get("history", [])
+    if value is None:
+        return ()
+    ok = isinstance(value, list) and all(
+        isinstance(turn, list) and len(turn) == 2 and all(isinstance(t, str) for t in turn)
+        for turn in value
+    )
+    if not ok:
+        raise _Invalid("field 'history' must be a list of [user, assistant] string pairs")
+    return tuple((user, assistant) for user, assistant in value)
+
+
+def parse_item(obj: object, source: str = "") -> EvalItem:
+    """Validate one decoded JSON value; raises _Invalid with a human message."""
+    if not isinstance(obj, dict):
+        raise _Invalid(f"expected a JSON object, got {type(obj).__name__}")
+    for name in REQUIRED_FIELDS:
+        if name not in obj:
+            raise _Invalid(f"missing field '{name}'")
+    unknown = sorted(set(obj) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
+    if unknown:
+        raise _Invalid(f"unknown field '{unknown[0]}' (expected {', '.join(REQUIRED_FIELDS + OPTIONAL_FIELDS)})")
+    for name in ("id", "category", "question"):
+        if not isinstance(obj[name], str) or not obj[name].strip():
+            raise _Invalid(f"field '{name}' must be a non-empty string")
+    category = obj["category"]
+    if category not in CATEGORIES:
+        raise _Invalid(f"unknown category '{category}' (expected one of {', '.join(CATEGORIES)})")
+    patterns = _string_list(obj, "patterns")
+    articles = _string_list(obj, "articles")
+    history = _history(obj)
+    for i, pattern in enumerate(patterns, 1):
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise _Invalid(f"pattern {i} {pattern!r} does not compile ({exc})") from None
+    if category == "unanswerable":
+        if patterns or articles:
+            raise _Invalid("an unanswerable item must have empty 'patterns' and 'articles'")
+    else:
+        if not patterns:
+            raise _Invalid(f"a {category} item needs at least one pattern")
+        if not articles:
+            raise _Invalid(f"a {category} item needs at least one article id")
+    if category == "followup" and not history:
+        raise _Invalid("a followup item needs a non-empty 'history'")
+    return EvalItem(
+        id=obj["id"],
+        category=category,
+        question=obj["question"],
+        patterns=patterns,
+        articles=articles,
+        history=history,
+        source=source,
+    )
+
+
+def load_eval_set(path: str | Path = DEFAULT_SET) -> tuple[list[EvalItem], list[str]]:
+    """Load every good line; return the items and one message per bad line.
+
+    Messages read "FILE:LINE: what is wrong" so an editor or terminal can jump to them.
+    Blank lines are allowed (they make hand edits easier) and not reported.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return [], [f"{path}: cannot read eval set ({exc.strerror or exc})"]
+    except UnicodeDecodeError as exc:
+        return [], [f"{path}: not UTF-8 ({exc})"]
+    items: list[EvalItem] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{where}: not valid JSON ({exc})")
+            continue
+        try:
+            item = parse_item(obj, source=where)
+        except _Invalid as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if item.id in seen:
+            problems.append(f"{where}: duplicate id '{item.id}' (first on line {seen[item.id]})")
+            continue
+        seen[item.id] = lineno
+        items.append(item)
+    return items, problems

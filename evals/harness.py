@@ -1,0 +1,87 @@
+"""Run the eval set through an answer function and collect a Report.
+
+`answer_fn` is injected: the CLI passes the public `assistant.answer`, tests pass a scripted
+function, and nothing here depends on how answers are produced.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+
+from .dataset import EvalItem
+from .metrics import METRIC_DEFINITIONS, ItemResult, aggregate_by_category, score_item
+
+if TYPE_CHECKING:
+    from assistant.models import Answer
+
+AnswerFn = Callable[..., "Answer"]
+WARMUP_QUESTION = "Who did Trump send to Moscow?"
+
+
+@dataclass
+class Report:
+    """The outcome of one eval run, in the shape every writer (terminal, JSON, HTML) needs."""
+
+    results: list[ItemResult]
+    overall: dict[str, float | int | None]
+    categories: dict[str, dict[str, float | int | None]]
+    problems: list[str] = field(default_factory=list)
+    definitions: dict[str, str] = field(default_factory=lambda: dict(METRIC_DEFINITIONS))
+
+    @property
+    def failures(self) -> list[ItemResult]:
+        return [r for r in self.results if r.failed]
+
+
+def _ask(
+    item: EvalItem, answer_fn: AnswerFn, clock: Callable[[], float]
+) -> tuple["Answer | None", float | None, str | None]:
+    """One timed call; an exception becomes an error string so one bad item can't end the run."""
+    history = [tuple(turn) for turn in item.history] or None
+    started = clock()
+    try:
+        answer = answer_fn(item.question, history=history)
+    except Exception as exc:  # noqa: BLE001 - any failure of the product is a scored failure
+        last = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" at {last[0].filename}:{last[0].lineno}" if last else ""
+        return None, (clock() - started) * 1000.0, f"{type(exc).__name__}: {exc}{where}"
+    elapsed_ms = (clock() - started) * 1000.0
+    if not hasattr(answer, "text") or not hasattr(answer, "citations"):
+        return None, elapsed_ms, f"answer() returned {type(answer).__name__}, not an Answer"
+    return answer, elapsed_ms, None
+
+
+def run_eval(
+    items: Sequence[EvalItem],
+    answer_fn: AnswerFn,
+    articles: Mapping[str, str],
+    *,
+    problems: Sequence[str] = (),
+    warmup: bool = False,
+    clock: Callable[[], float] = time.perf_counter,
+    on_result: Callable[[ItemResult], None] | None = None,
+) -> Report:
+    """Ask every item, score it, and summarise overall and per category.
+
+    `warmup` makes one untimed call first: the first answer() may build the index, which is
+    indexing time, not the per-answer latency the report promises. `clock` is injectable so
+    latency arithmetic can be tested exactly; `on_result` lets a caller show progress.
+    """
+    problems = list(problems)
+    if warmup:
+        try:
+            answer_fn(WARMUP_QUESTION, history=None)
+        except Exception as exc:  # noqa: BLE001 - the real items will record the failure
+            problems.append(f"warm-up answer() raised {type(exc).__name__}: {exc}")
+    results: list[ItemResult] = []
+    for item in items:
+        answer, latency_ms, error = _ask(item, answer_fn, clock)
+        result = score_item(item, answer, articles, latency_ms=latency_ms, error=error)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    overall, categories = aggregate_by_category(results)
+    return Report(results=results, overall=overall, categories=categories, problems=problems)

@@ -1,0 +1,337 @@
+"""Scoring one answer against one eval item, and summarising many.
+
+Everything here is a pure function of (item, answer, article texts) so a number in a report can
+be recomputed by hand from the JSON. Pattern matching is the stand-in for ALCE's NLI judge: the
+extractive answerer copies article text, so "the quote contains the accepted fact" is a
+faithful, cheap and deterministic test of support.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+
+from .dataset import CATEGORIES, EvalItem
+
+if TYPE_CHECKING:  # only for annotations: importing `assistant` may load the whole answerer
+    from assistant.models import Answer, Citation
+
+# Markers look like [1] or [1, 2]; a group of adjacent markers cites one claim.
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKER_GROUP = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
+_WORD = re.compile(r"\w+")
+LEXICAL_SUPPORT = 0.7  # share of a claim's words that its quote must contain (no-fact claims)
+TOP_K = 5
+
+METRIC_NAMES: tuple[str, ...] = (
+    "n",
+    "hit_at_5",
+    "mrr",
+    "answer_accuracy",
+    "citation_precision",
+    "citation_recall",
+    "refusal_precision",
+    "refusal_recall",
+    "false_refusal_rate",
+    "quote_integrity",
+    "p50_ms",
+    "p95_ms",
+)
+
+METRIC_DEFINITIONS: dict[str, str] = {
+    "n": "Number of eval items in the group.",
+    "hit_at_5": (
+        "Answerable items only. 1 when at least one expected article id is among the first 5 "
+        "ids of Answer.retrieved, else 0 (an exception counts as 0); mean over items."
+    ),
+    "mrr": (
+        "Answerable items only. 1/rank of the first expected article id in Answer.retrieved "
+        "(ranks 1-based, 0 when absent or on exception); mean over items."
+    ),
+    "answer_accuracy": (
+        "Answerable items only. 1 when the answer is not a refusal and every accepted pattern "
+        "(case-insensitive regex) matches the answer text with its [n] markers removed; "
+        "quotes are not searched. Mean over items."
+    ),
+    "citation_precision": (
+        "ALCE-style, adapted to extractive answers. The answer text is cut into claims: a claim "
+        "is the text between one group of [n] markers and the next, and the markers that close "
+        "it cite it. Every marker is one citation. A citation is precise when (a) the claim "
+        "states an accepted fact (matches >= 1 of the item's patterns) and the cited quote "
+        "matches at least one of those same patterns, or (b) the claim states no accepted fact "
+        f"and at least {int(LEXICAL_SUPPORT * 100)}% of the claim's words occur in the cited "
+        "quote. A marker without a matching citation is imprecise. Per item: precise / markers; "
+        "mean over non-refused items that carry at least one marker (ALCE averages per example)."
+    ),
+    "citation_recall": (
+        "Over correctly answered items only: 1 when every accepted pattern matches at least one "
+        "quote of a citation referenced by a marker in the text (the fact lies inside a cited "
+        "quote), else 0; mean."
+    ),
+    "refusal_precision": (
+        "Share of refusals (Answer.refused) that were on unanswerable items; empty when the "
+        "group has no refusals."
+    ),
+    "refusal_recall": "Share of unanswerable items that were refused.",
+    "false_refusal_rate": "Share of answerable items that were refused (lower is better).",
+    "quote_integrity": (
+        "Share of all returned citations whose quote == article_text[start:end], the article "
+        "text read from the corpus directory with UTF-8."
+    ),
+    "p50_ms": (
+        "Median wall time of one answer() call (time.perf_counter around the call, items that "
+        "raised excluded), nearest-rank percentile."
+    ),
+    "p95_ms": "95th percentile of the same latencies, nearest-rank (lower is better).",
+}
+
+
+@dataclass(frozen=True)
+class CitationCheck:
+    """The verdict on one marker: the claim it closes and whether its quote supports it."""
+
+    n: int
+    claim: str
+    precise: bool
+    found: bool  # False when the marker points at no citation
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """Everything measured for one item; the reasons make a failure explain itself."""
+
+    item: EvalItem
+    answer: Answer | None
+    latency_ms: float | None
+    error: str | None
+    rank: int | None
+    correct: bool | None
+    missing_patterns: tuple[str, ...]
+    citation_checks: tuple[CitationCheck, ...]
+    citation_recall_ok: bool | None
+    uncited_patterns: tuple[str, ...]
+    quotes_total: int
+    quotes_intact: int
+    broken_quotes: tuple[int, ...]
+    reasons: tuple[str, ...]
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.answer is not None and self.answer.refused)
+
+    @property
+    def hit_at_5(self) -> bool | None:
+        if not self.item.answerable:
+            return None
+        return self.rank is not None and self.rank <= TOP_K
+
+    @property
+    def reciprocal_rank(self) -> float | None:
+        if not self.item.answerable:
+            return None
+        return 1.0 / self.rank if self.rank else 0.0
+
+    @property
+    def citation_precision(self) -> float | None:
+        if not self.citation_checks:
+            return None
+        return sum(c.precise for c in self.citation_checks) / len(self.citation_checks)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.reasons)
+
+
+def strip_markers(text: str) -> str:
+    """Answer text without [n] markers, so a pattern like `\\b28\\b` cannot match a marker."""
+    return _MARKER_GROUP.sub("", text)
+
+
+def split_claims(text: str) -> list[tuple[str, list[int]]]:
+    """Cut the text into (claim, marker numbers) pairs; trailing uncited text is dropped.
+
+    Cutting at markers rather than at full stops keeps "U.S." and "Dr." from breaking a claim
+    and works whether the marker sits before or after the sentence's full stop.
+    """
+    claims: list[tuple[str, list[int]]] = []
+    start = 0
+    for group in _MARKER_GROUP.finditer(text):
+        claim = text[start : group.start()].strip().lstrip(".!?;,").strip()
+        numbers = [int(n) for m in _MARKER.finditer(group.group()) for n in re.split(r"\s*,\s*", m.group(1))]
+        claims.append((claim, numbers))
+        start = group.end()
+    return claims
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def lexically_supported(claim: str, quote: str) -> bool:
+    """Whether the quote contains most of the claim's words: the fallback entailment test."""
+    words = _words(claim)
+    if not words:
+        return False
+    quote_words = set(_words(quote))
+    return sum(w in quote_words for w in words) / len(words) >= LEXICAL_SUPPORT
+
+
+def _first_rank(retrieved: Sequence[str], expected: Iterable[str]) -> int | None:
+    wanted = set(expected)
+    for i, article_id in enumerate(retrieved, 1):
+        if article_id in wanted:
+            return i
+    return None
+
+
+def check_citations(
+    text: str, citations: Sequence[Citation], patterns: Sequence[re.Pattern[str]]
+) -> tuple[CitationCheck, ...]:
+    """Judge every marker in the text against the citation it points at."""
+    by_number = {c.n: c for c in citations}
+    checks: list[CitationCheck] = []
+    for claim, numbers in split_claims(text):
+        facts = [p for p in patterns if p.search(claim)]
+        for n in numbers:
+            citation = by_number.get(n)
+            if citation is None:
+                checks.append(CitationCheck(n, claim, precise=False, found=False))
+                continue
+            if facts:
+                precise = any(p.search(citation.quote) for p in facts)
+            else:
+                precise = lexically_supported(claim, citation.quote)
+            checks.append(CitationCheck(n, claim, precise=precise, found=True))
+    return tuple(checks)
+
+
+def cited_numbers(text: str) -> set[int]:
+    return {n for _, numbers in split_claims(text) for n in numbers}
+
+
+def score_item(
+    item: EvalItem,
+    answer: Answer | None,
+    articles: Mapping[str, str],
+    latency_ms: float | None = None,
+    error: str | None = None,
+) -> ItemResult:
+    """Score one answer. `answer` is None when answer() raised; `error` then says what."""
+    patterns = item.compiled()
+    reasons: list[str] = []
+    if answer is None:
+        reasons.append(f"answer() failed: {error or 'no answer'}")
+        return ItemResult(
+            item=item, answer=None, latency_ms=latency_ms, error=error or "no answer",
+            rank=None, correct=False if item.answerable else None,
+            missing_patterns=item.patterns if item.answerable else (), citation_checks=(),
+            citation_recall_ok=None, uncited_patterns=(), quotes_total=0, quotes_intact=0,
+            broken_quotes=(), reasons=tuple(reasons),
+        )
+
+    rank = _first_rank(answer.retrieved, item.articles) if item.answerable else None
+    plain = strip_markers(answer.text)
+    correct: bool | None = None
+    missing: tuple[str, ...] = ()
+    if item.answerable:
+        missing = tuple(p.pattern for p in patterns if not p.search(plain))
+        correct = not answer.refused and not missing
+        if answer.refused:
+            reasons.append("refused an answerable question")
+        elif missing:
+            reasons.append("answer text lacks: " + ", ".join(missing))
+        if rank is None or rank > TOP_K:
+            where = f"first at rank {rank}" if rank else "not retrieved"
+            reasons.append(f"no expected article in the top {TOP_K} ({where})")
+    elif not answer.refused:
+        reasons.append("answered an unanswerable question instead of refusing")
+
+    checks: tuple[CitationCheck, ...] = ()
+    if not answer.refused:
+        checks = check_citations(answer.text, answer.citations, patterns)
+        for check in checks:
+            if not check.found:
+                reasons.append(f"marker [{check.n}] has no citation")
+            elif not check.precise:
+                reasons.append(f"citation [{check.n}] does not support its claim")
+
+    recall_ok: bool | None = None
+    uncited: tuple[str, ...] = ()
+    if correct:
+        numbers = cited_numbers(answer.text)
+        quotes = [c.quote for c in answer.citations if c.n in numbers]
+        uncited = tuple(p.pattern for p in patterns if not any(p.search(q) for q in quotes))
+        recall_ok = not uncited
+        if uncited:
+            reasons.append("fact not inside any cited quote: " + ", ".join(uncited))
+
+    broken = tuple(
+        c.n for c in answer.citations
+        if articles.get(c.article_id) is None or articles[c.article_id][c.start : c.end] != c.quote
+    )
+    for n in broken:
+        reasons.append(f"citation [{n}] quote != article_text[start:end]")
+
+    return ItemResult(
+        item=item, answer=answer, latency_ms=latency_ms, error=None, rank=rank, correct=correct,
+        missing_patterns=missing, citation_checks=checks, citation_recall_ok=recall_ok,
+        uncited_patterns=uncited, quotes_total=len(answer.citations),
+        quotes_intact=len(answer.citations) - len(broken), broken_quotes=broken,
+        reasons=tuple(reasons),
+    )
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least p% of values at or below it.
+
+    Chosen over interpolation because the result is always an observed latency, which is easy
+    to check by hand against the per-item list.
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _mean(values: Sequence[float | bool]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def aggregate(results: Sequence[ItemResult]) -> dict[str, float | int | None]:
+    """All metrics for one group of results; None where the group has nothing to measure."""
+    answerable = [r for r in results if r.item.answerable]
+    unanswerable = [r for r in results if not r.item.answerable]
+    refusals = [r for r in results if r.refused]
+    precisions = [r.citation_precision for r in results if r.citation_precision is not None]
+    correct = [r for r in answerable if r.correct]
+    quotes_total = sum(r.quotes_total for r in results)
+    latencies = [r.latency_ms for r in results if r.error is None and r.latency_ms is not None]
+    return {
+        "n": len(results),
+        "hit_at_5": _mean([bool(r.hit_at_5) for r in answerable]),
+        "mrr": _mean([r.reciprocal_rank or 0.0 for r in answerable]),
+        "answer_accuracy": _mean([bool(r.correct) for r in answerable]),
+        "citation_precision": _mean(precisions),
+        "citation_recall": _mean([bool(r.citation_recall_ok) for r in correct]),
+        "refusal_precision": _mean([not r.item.answerable for r in refusals]),
+        "refusal_recall": _mean([r.refused for r in unanswerable]),
+        "false_refusal_rate": _mean([r.refused for r in answerable]),
+        "quote_integrity": (sum(r.quotes_intact for r in results) / quotes_total) if quotes_total else None,
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+    }
+
+
+def aggregate_by_category(
+    results: Sequence[ItemResult],
+) -> tuple[dict[str, float | int | None], dict[str, dict[str, float | int | None]]]:
+    """(overall, per category) metrics; categories appear in their canonical order."""
+    categories = {
+        name: aggregate([r for r in results if r.item.category == name])
+        for name in CATEGORIES
+        if any(r.item.category == name for r in results)
+    }
+    return aggregate(results), categories

@@ -1,0 +1,270 @@
+"""Three views of one Report: a compact terminal table, a JSON file, a self-contained HTML page.
+
+All three come from `report_to_dict`, so the numbers a person reads in the HTML are the numbers
+a script reads in the JSON.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from .harness import Report
+from .metrics import METRIC_NAMES, ItemResult
+
+RATE_METRICS = tuple(m for m in METRIC_NAMES if m not in ("n", "p50_ms", "p95_ms"))
+LATENCY_METRICS = ("p50_ms", "p95_ms")
+LOWER_IS_BETTER = frozenset({"false_refusal_rate", "p50_ms", "p95_ms"})
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def _metrics(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _round(values.get(name)) for name in METRIC_NAMES}
+
+
+def item_to_dict(result: ItemResult) -> dict[str, Any]:
+    """One item as it was asked, what was expected, what came back, and why it failed."""
+    item, answer = result.item, result.answer
+    got: dict[str, Any] | None = None
+    if answer is not None:
+        broken = set(result.broken_quotes)
+        got = {
+            "text": answer.text,
+            "refused": answer.refused,
+            "question": answer.question,
+            "retrieved": list(answer.retrieved),
+            "citations": [
+                {
+                    "n": c.n, "article_id": c.article_id, "title": c.title, "quote": c.quote,
+                    "start": c.start, "end": c.end, "score": _round(c.score),
+                    "quote_intact": c.n not in broken,
+                }
+                for c in answer.citations
+            ],
+        }
+    return {
+        "id": item.id,
+        "category": item.category,
+        "source": item.source,
+        "question": item.question,
+        "history": [list(turn) for turn in item.history],
+        "expected": {"patterns": list(item.patterns), "articles": list(item.articles)},
+        "got": got,
+        "error": result.error,
+        "latency_ms": None if result.latency_ms is None else round(result.latency_ms, 2),
+        "rank": result.rank,
+        "hit_at_5": result.hit_at_5,
+        "correct": result.correct,
+        "citation_precision": _round(result.citation_precision),
+        "citation_checks": [
+            {"n": c.n, "claim": c.claim, "precise": c.precise, "found": c.found}
+            for c in result.citation_checks
+        ],
+        "citation_recall_ok": result.citation_recall_ok,
+        "failed": result.failed,
+        "reasons": list(result.reasons),
+    }
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    items = [item_to_dict(r) for r in report.results]
+    return {
+        "overall": _metrics(report.overall),
+        "categories": {name: _metrics(values) for name, values in report.categories.items()},
+        "definitions": dict(report.definitions),
+        "problems": list(report.problems),
+        "failures": [i for i in items if i["failed"]],
+        "items": items,
+    }
+
+
+def write_json(report: Report, path: str | Path) -> None:
+    Path(path).write_text(
+        json.dumps(report_to_dict(report), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+def _fmt(name: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if name == "n":
+        return str(value)
+    if name in LATENCY_METRICS:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def format_table(report: Report, max_failures: int | None = None) -> str:
+    """Metrics as rows, groups as columns, then one line per failure (id, category, why)."""
+    groups = [("overall", report.overall)] + list(report.categories.items())
+    header = ["metric"] + [name for name, _ in groups]
+    rows = [[name] + [_fmt(name, values.get(name)) for _, values in groups] for name in METRIC_NAMES]
+    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+        for row in [header] + rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    failures = report.failures
+    lines.append("")
+    lines.append(f"failures: {len(failures)} of {len(report.results)}")
+    shown = failures if max_failures is None else failures[:max_failures]
+    for result in shown:
+        why = "; ".join(result.reasons)
+        line = f"  {result.item.id} [{result.item.category}] {why}"
+        lines.append(line if len(line) <= 160 else line[:157] + "...")
+    if len(shown) < len(failures):
+        lines.append(f"  ... {len(failures) - len(shown)} more (see --json / --html)")
+    if report.problems:
+        lines.append(f"eval set problems: {len(report.problems)} (printed as warnings above)")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- HTML
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1d1d1f;max-width:1100px}
+h1{font-size:1.5rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.3rem}
+.summary{color:#444} .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:1rem}
+.chart{border:1px solid #e3e3e3;border-radius:6px;padding:.6rem .8rem}
+.chart h3{font-size:.95rem;margin:.1rem 0 .5rem;font-family:ui-monospace,monospace}
+.row{display:grid;grid-template-columns:95px 1fr 60px;align-items:center;gap:.4rem;font-size:.8rem;margin:2px 0}
+.track{position:relative;background:#f1f1f1;height:14px;border-radius:3px}
+.bar{height:14px;border-radius:3px;background:#4c8bf5} .bar.bad{background:#e5534b} .bar.none{background:none}
+.tick{position:absolute;top:-3px;width:2px;height:20px;background:#222}
+.val{text-align:right;font-family:ui-monospace,monospace}
+.fail{border:1px solid #f0c4c1;background:#fffafa;border-radius:6px;padding:.7rem 1rem;margin:.8rem 0}
+.fail h3{margin:.1rem 0 .4rem;font-size:1rem} .reasons{color:#b3261e;margin:.3rem 0}
+.k{color:#666;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;margin-top:.5rem}
+.got{background:#f6f8fa;padding:.5rem;border-radius:4px;white-space:pre-wrap}
+code{font-family:ui-monospace,monospace;background:#f1f1f1;padding:0 .25rem;border-radius:3px}
+table.cites{border-collapse:collapse;width:100%;font-size:.85rem} table.cites td,table.cites th{border:1px solid #e3e3e3;padding:.3rem;vertical-align:top;text-align:left}
+.ok{color:#1a7f37} .no{color:#b3261e} .exp{font-weight:bold;color:#1a7f37}
+dl.defs dt{font-family:ui-monospace,monospace;font-weight:bold;margin-top:.6rem} dl.defs dd{margin-left:1rem}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _limit(thresholds: Mapping[str, Any] | None, group: str, metric: str) -> float | None:
+    if not thresholds:
+        return None
+    scope = thresholds.get("overall", {}) if group == "overall" else thresholds.get("categories", {}).get(group, {})
+    value = scope.get(metric)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _chart(metric: str, groups: list[tuple[str, Mapping[str, Any]]], definition: str,
+           thresholds: Mapping[str, Any] | None) -> str:
+    values = [v.get(metric) for _, v in groups]
+    if metric in LATENCY_METRICS:
+        scale = max([v for v in values if v is not None] + [1e-9])
+        limits = [_limit(thresholds, g, metric) for g, _ in groups]
+        scale = max([scale] + [x for x in limits if x is not None])
+    else:
+        scale = 1.0
+    rows = []
+    for (group, vals), value in zip(groups, values):
+        limit = _limit(thresholds, group, metric)
+        bad = value is not None and limit is not None and (
+            value > limit if metric in LOWER_IS_BETTER else value < limit
+        )
+        width = 0.0 if value is None else max(0.0, min(100.0, 100.0 * value / scale))
+        tick = "" if limit is None else (
+            f'<div class="tick" style="left:{min(100.0, 100.0 * limit / scale):.1f}%" '
+            f'title="threshold {limit:g}"></div>'
+        )
+        cls = "bar none" if value is None else ("bar bad" if bad else "bar")
+        rows.append(
+            f'<div class="row"><span>{_e(group)}</span><div class="track">'
+            f'<div class="{cls}" style="width:{width:.1f}%"></div>{tick}</div>'
+            f'<span class="val">{_e(_fmt(metric, value))}</span></div>'
+        )
+    return f'<div class="chart" title="{_e(definition)}"><h3>{_e(metric)}</h3>{"".join(rows)}</div>'
+
+
+def _failure(item: Mapping[str, Any]) -> str:
+    parts = [f'<div class="fail" id="{_e(item["id"])}">',
+             f'<h3>{_e(item["id"])} <small>[{_e(item["category"])}] {_e(item["source"])}</small></h3>',
+             '<ul class="reasons">' + "".join(f"<li>{_e(r)}</li>" for r in item["reasons"]) + "</ul>"]
+    if item["history"]:
+        turns = "".join(f"<li><b>user:</b> {_e(u)}<br><b>assistant:</b> {_e(a)}</li>" for u, a in item["history"])
+        parts.append(f'<div class="k">history</div><ol>{turns}</ol>')
+    parts.append(f'<div class="k">question</div><div>{_e(item["question"])}</div>')
+    expected = item["expected"]
+    if expected["patterns"]:
+        pats = " ".join(f"<code>{_e(p)}</code>" for p in expected["patterns"])
+        parts.append(f'<div class="k">expected (all patterns, in articles {_e(", ".join(expected["articles"]))})</div><div>{pats}</div>')
+    else:
+        parts.append('<div class="k">expected</div><div>a refusal (the articles do not say)</div>')
+    got = item["got"]
+    if got is None:
+        parts.append(f'<div class="k">got</div><div class="got no">error: {_e(item["error"])}</div>')
+    else:
+        standalone = "" if not got["question"] or got["question"] == item["question"] else f" (searched: {_e(got['question'])})"
+        parts.append(f'<div class="k">got{" — refused" if got["refused"] else ""}{standalone}</div><div class="got">{_e(got["text"])}</div>')
+        wanted = set(expected["articles"])
+        retrieved = ", ".join(
+            f'<span class="exp">{_e(a)}</span>' if a in wanted else _e(a) for a in got["retrieved"]
+        ) or "(nothing)"
+        parts.append(f'<div class="k">retrieved (rank order; expected in bold green)</div><div>{retrieved}</div>')
+        verdicts: dict[int, list[bool]] = {}
+        for check in item["citation_checks"]:
+            verdicts.setdefault(check["n"], []).append(check["precise"])
+        if got["citations"]:
+            rows = []
+            for c in got["citations"]:
+                precise = verdicts.get(c["n"])
+                prec = "not cited in text" if precise is None else (
+                    '<span class="ok">supports claim</span>' if all(precise) else '<span class="no">does not support claim</span>')
+                intact = '<span class="ok">intact</span>' if c["quote_intact"] else '<span class="no">quote != text[start:end]</span>'
+                rows.append(
+                    f'<tr><td>[{_e(c["n"])}]</td><td>{_e(c["article_id"])}<br><small>{_e(c["start"])}–{_e(c["end"])}</small></td>'
+                    f'<td>{_e(c["quote"])}</td><td>{prec}<br>{intact}</td></tr>'
+                )
+            parts.append('<div class="k">cited quotes</div><table class="cites"><tr><th>n</th><th>article</th><th>quote</th><th>verdict</th></tr>'
+                         + "".join(rows) + "</table>")
+        else:
+            parts.append('<div class="k">cited quotes</div><div>(none)</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_html(report: Report, thresholds: Mapping[str, Any] | None = None) -> str:
+    """A single page with inline CSS only: opens offline, mails as one file, runs no script."""
+    data = report_to_dict(report)
+    groups = [("overall", data["overall"])] + list(data["categories"].items())
+    charts = "".join(
+        _chart(m, groups, data["definitions"].get(m, ""), thresholds) for m in RATE_METRICS + LATENCY_METRICS
+    )
+    failures = "".join(_failure(item) for item in data["failures"]) or "<p>None.</p>"
+    problems = ""
+    if data["problems"]:
+        problems = "<h2>Eval set problems</h2><ul>" + "".join(f"<li>{_e(p)}</li>" for p in data["problems"]) + "</ul>"
+    defs = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in data["definitions"].items())
+    legend = " Black ticks mark the gate thresholds; red bars are on the wrong side of them." if thresholds else ""
+    return (
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<title>Assistant eval report</title>"
+        f"<style>{_CSS}</style></head><body>"
+        "<h1>Assistant eval report</h1>"
+        f'<p class="summary">{data["overall"]["n"]} questions, {len(data["failures"])} with at least one failure.'
+        f" Rates are 0–1 (bar = full width at 1); latencies in ms.{legend} Hover a chart for its definition.</p>"
+        f"{problems}<h2>Metrics per category</h2><div class=\"charts\">{charts}</div>"
+        f"<h2>Failures ({len(data['failures'])})</h2>{failures}"
+        f'<h2>Definitions</h2><dl class="defs">{defs}</dl>'
+        "</body></html>\n"
+    )
+
+
+def write_html(report: Report, path: str | Path, thresholds: Mapping[str, Any] | None = None) -> None:
+    Path(path).write_text(render_html(report, thresholds), encoding="utf-8")
