@@ -69,7 +69,7 @@ def index(corpus: Path | None) -> None:
 
     settings = _settings(corpus_dir=corpus)
     engine = _engine(settings)
-    bar = tqdm(total=0, unit="article", desc="indexing", disable=None, file=sys.stderr)
+    bar = tqdm(total=0, unit="article", desc="indexing", file=sys.stderr, mininterval=0.5)
 
     def on_todo(n: int) -> None:
         bar.reset(total=n)
@@ -112,6 +112,20 @@ def ask(question: str, as_json: bool) -> None:
     for c in result.citations:
         click.echo(f"[{c.n}] {c.title}  ({c.article_id}, chars {c.start}-{c.end})")
         click.echo(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="    ", subsequent_indent="    "))
+
+
+def _register_feature_commands() -> None:
+    """Commands that live with their feature; each module imports only click at load time."""
+    from benchmarks.cli import bench_command
+    from evals.cli import eval_command
+    from ui.cli import chat_command
+
+    cli.add_command(chat_command, "chat")
+    cli.add_command(eval_command, "eval")
+    cli.add_command(bench_command, "bench")
+
+
+_register_feature_commands()
 
 
 def main() -> None:

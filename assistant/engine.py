@@ -62,7 +62,9 @@ class Engine:
         """Update the index from a corpus folder (default: the configured one)."""
         articles, warnings = load_corpus(Path(corpus_dir or self.settings.corpus_dir))
         with self._lock:
-            report = update_index(articles, self.store, self.encoder, progress, on_todo)
+            report = update_index(
+                articles, self.store, self.encoder, progress, on_todo, self.settings.index_batch
+            )
             self._retriever = None
         report.warnings = warnings + report.warnings
         return report
@@ -70,8 +72,7 @@ class Engine:
     def ensure_index(self) -> IndexReport | None:
         """Build the index if there is none (or it was built with another model)."""
         with self._lock:
-            built_with = self.store.built_with()
-            if built_with == self.encoder.model_id and self.store.count() > 0:
+            if self.store.built_with() and not self.store.outdated_because() and self.store.count():
                 return None
             return self.index()
 
@@ -87,9 +88,14 @@ class Engine:
     def answer(self, question: str, history=None) -> Answer:
         query = standalone(question, normalize(history))
         candidates = self.retriever.search(query, self.settings.candidates)
-        composed = compose(
-            query, candidates, self.settings.max_citations, self.settings.min_similarity
-        )
+        if self.settings.backend == "extractive":
+            composed = compose(
+                query, candidates, self.settings.max_citations, self.settings.min_similarity
+            )
+        else:
+            from assistant.llm import compose_with_llm
+
+            composed = compose_with_llm(query, candidates, self.settings)
         retrieved = list(dict.fromkeys(c.hit.article_id for c in candidates))
         return Answer(
             text=composed.text,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-
 from index.embedding import MiniLM
 from index.store import Hit, Store
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     llm_model_path: Path | None = Field(
         None, description="A GGUF file for backend=llamacpp (runs in-process)."
     )
+    index_batch: int = Field(
+        1024, ge=1, description="Chunks embedded and committed together while indexing."
+    )
     candidates: int = Field(40, ge=5, le=500, description="Passages each retriever returns.")
     max_citations: int = Field(3, ge=1, le=10, description="Most sentences in one answer.")
     min_similarity: float = Field(

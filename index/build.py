@@ -43,15 +43,13 @@ def update_index(
     encoder: MiniLM,
     progress: Progress | None = None,
     on_todo: Callable[[int], None] | None = None,
+    group_chunks: int = GROUP_CHUNKS,
 ) -> IndexReport:
     """Make the index hold exactly `articles`. `progress(n)` is called as n more are done."""
     report = IndexReport()
-    built_with = store.built_with()
-    if built_with is not None and built_with != store.model_id:
-        report.rebuilt_because = (
-            f"the index was built with the embedding model {built_with}, but this version uses "
-            f"{store.model_id}; rebuilding it from the corpus"
-        )
+    outdated = store.outdated_because()
+    if outdated:
+        report.rebuilt_because = f"{outdated}; rebuilding it from the corpus"
         store.reset()
 
     state = store.articles()
@@ -67,7 +65,7 @@ def update_index(
     if on_todo:
         on_todo(len(todo))
 
-    for group in _groups(todo):
+    for group in _groups(todo, group_chunks):
         _index_group(group, store, encoder)
         if progress:
             progress(len(group))
@@ -80,13 +78,13 @@ def _is_current(article: Article, state: dict) -> bool:
     return known is not None and known.done and known.sha256 == article.sha256
 
 
-def _groups(articles: Sequence[Article]):
+def _groups(articles: Sequence[Article], group_chunks: int):
     group: list[Article] = []
     size = 0
     for article in articles:
         group.append(article)
         size += max(1, len(article.text) // 150)  # about one chunk per sentence
-        if size >= GROUP_CHUNKS:
+        if size >= group_chunks:
             yield group
             group, size = [], 0
     if group:

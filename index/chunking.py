@@ -17,6 +17,7 @@ from functools import lru_cache
 from index import offline
 from index.corpus import Article
 
+VERSION = 2  # bump when units change, so existing indexes are rebuilt rather than mixed
 MIN_TOKENS = 6  # a shorter piece ("U.S. ", "Top NewsVideo") is joined to the next one
 MAX_TOKENS = 120  # a longer sentence is cut by llama-index's SentenceSplitter
 

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from index import offline
+from index.chunking import VERSION as CHUNKING_VERSION
 from index.chunking import Chunk
 from index.corpus import Article
 from index.errors import StoreError
@@ -102,6 +103,7 @@ class Store:
                     "embed_model": self.model_id,
                     "dimension": self.dimension,
                     "schema": SCHEMA,
+                    "chunking": CHUNKING_VERSION,
                 },
             )
         return self._chunks
@@ -124,6 +126,21 @@ class Store:
         if meta.get("dimension") != self.dimension and model == self.model_id:
             return f"{model} ({meta.get('dimension')} dimensions)"
         return model
+
+    def outdated_because(self) -> str | None:
+        """Why the existing index cannot be updated in place (None: it can, or there is none)."""
+        built_with = self.built_with()
+        if built_with is None:
+            return None
+        if built_with != self.model_id:
+            return (
+                f"the index was built with the embedding model {built_with}, but this version "
+                f"uses {self.model_id}"
+            )
+        chunking = (self.chunks.metadata or {}).get("chunking")
+        if chunking != CHUNKING_VERSION:
+            return f"the index was cut with chunking v{chunking}, this version uses v{CHUNKING_VERSION}"
+        return None
 
     def reset(self) -> None:
         """Drop the whole index (both collections): used when the embedding model changed."""
