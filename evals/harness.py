@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .dataset import EvalItem
 from .metrics import METRIC_DEFINITIONS, ItemResult, aggregate_by_category, score_item
@@ -38,7 +39,7 @@ class Report:
 
 def _ask(
     item: EvalItem, answer_fn: AnswerFn, clock: Callable[[], float]
-) -> tuple["Answer | None", float | None, str | None]:
+) -> tuple[Answer | None, float | None, str | None]:
     """One timed call; an exception becomes an error string so one bad item can't end the run."""
     history = [tuple(turn) for turn in item.history] or None
     started = clock()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .dataset import CATEGORIES, EvalItem
 
@@ -62,7 +63,9 @@ METRIC_DEFINITIONS: dict[str, str] = {
         "states an accepted fact (matches >= 1 of the item's patterns) and the cited quote "
         "matches at least one of those same patterns, or (b) the claim states no accepted fact "
         f"and at least {int(LEXICAL_SUPPORT * 100)}% of the claim's words occur in the cited "
-        "quote. A marker without a matching citation is imprecise. Per item: precise / markers; "
+        "quote (when the quote is a row of a markdown table, the words of that table's header "
+        "row count too: a row is read under its column names). A marker without a matching "
+        "citation is imprecise. Per item: precise / markers; "
         "mean over non-refused items that carry at least one marker (ALCE averages per example)."
     ),
     "citation_recall": (
@@ -169,13 +172,35 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def lexically_supported(claim: str, quote: str) -> bool:
-    """Whether the quote contains most of the claim's words: the fallback entailment test."""
+def lexically_supported(claim: str, quote: str, context: str = "") -> bool:
+    """Whether the quote (plus context such as a table header) holds most of the claim's words.
+
+    The fallback entailment test for claims that state no accepted fact.
+    """
     words = _words(claim)
     if not words:
         return False
-    quote_words = set(_words(quote))
+    quote_words = set(_words(quote)) | set(_words(context))
     return sum(w in quote_words for w in words) / len(words) >= LEXICAL_SUPPORT
+
+
+def table_header(article: str | None, start: int) -> str:
+    """The header row of the markdown table whose row starts at `start`, else "".
+
+    Answerers may render a row as "Column: value; ..." and the column names are then part of
+    what the row says; without them a faithful rendering would look unsupported.
+    """
+    if not article or not 0 <= start < len(article):
+        return ""
+    row_start = article.rfind("\n", 0, start) + 1
+    if not article[row_start:].lstrip(" \t").startswith("|"):
+        return ""
+    header = ""
+    for line in reversed(article[:row_start].splitlines()):
+        if not line.lstrip(" \t").startswith("|"):
+            break
+        header = line
+    return header
 
 
 def _first_rank(retrieved: Sequence[str], expected: Iterable[str]) -> int | None:
@@ -187,9 +212,13 @@ def _first_rank(retrieved: Sequence[str], expected: Iterable[str]) -> int | None
 
 
 def check_citations(
-    text: str, citations: Sequence[Citation], patterns: Sequence[re.Pattern[str]]
+    text: str,
+    citations: Sequence[Citation],
+    patterns: Sequence[re.Pattern[str]],
+    articles: Mapping[str, str] | None = None,
 ) -> tuple[CitationCheck, ...]:
     """Judge every marker in the text against the citation it points at."""
+    articles = articles or {}
     by_number = {c.n: c for c in citations}
     checks: list[CitationCheck] = []
     for claim, numbers in split_claims(text):
@@ -202,7 +231,8 @@ def check_citations(
             if facts:
                 precise = any(p.search(citation.quote) for p in facts)
             else:
-                precise = lexically_supported(claim, citation.quote)
+                header = table_header(articles.get(citation.article_id), citation.start)
+                precise = lexically_supported(claim, citation.quote, header)
             checks.append(CitationCheck(n, claim, precise=precise, found=True))
     return tuple(checks)
 
@@ -250,7 +280,7 @@ def score_item(
 
     checks: tuple[CitationCheck, ...] = ()
     if not answer.refused:
-        checks = check_citations(answer.text, answer.citations, patterns)
+        checks = check_citations(answer.text, answer.citations, patterns, articles)
         for check in checks:
             if not check.found:
                 reasons.append(f"marker [{check.n}] has no citation")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .harness import Report
 from .metrics import METRIC_NAMES, ItemResult
@@ -21,7 +22,7 @@ LOWER_IS_BETTER = frozenset({"false_refusal_rate", "p50_ms", "p95_ms"})
 
 def _round(value: Any) -> Any:
     if isinstance(value, float):
-        return round(value, 4)
+        return round(value, 6)
     return value
 
 
@@ -143,6 +144,7 @@ h1{font-size:1.5rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid
 .fail{border:1px solid #f0c4c1;background:#fffafa;border-radius:6px;padding:.7rem 1rem;margin:.8rem 0}
 .fail h3{margin:.1rem 0 .4rem;font-size:1rem} .reasons{color:#b3261e;margin:.3rem 0}
 .k{color:#666;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;margin-top:.5rem}
+.k .id{text-transform:none;letter-spacing:0}
 .got{background:#f6f8fa;padding:.5rem;border-radius:4px;white-space:pre-wrap}
 code{font-family:ui-monospace,monospace;background:#f1f1f1;padding:0 .25rem;border-radius:3px}
 table.cites{border-collapse:collapse;width:100%;font-size:.85rem} table.cites td,table.cites th{border:1px solid #e3e3e3;padding:.3rem;vertical-align:top;text-align:left}
@@ -173,7 +175,7 @@ def _chart(metric: str, groups: list[tuple[str, Mapping[str, Any]]], definition:
     else:
         scale = 1.0
     rows = []
-    for (group, vals), value in zip(groups, values):
+    for (group, _), value in zip(groups, values, strict=True):
         limit = _limit(thresholds, group, metric)
         bad = value is not None and limit is not None and (
             value > limit if metric in LOWER_IS_BETTER else value < limit
@@ -203,14 +205,14 @@ def _failure(item: Mapping[str, Any]) -> str:
     expected = item["expected"]
     if expected["patterns"]:
         pats = " ".join(f"<code>{_e(p)}</code>" for p in expected["patterns"])
-        parts.append(f'<div class="k">expected (all patterns, in articles {_e(", ".join(expected["articles"]))})</div><div>{pats}</div>')
+        parts.append(f'<div class="k">expected (all patterns; stated in <span class="id">{_e(", ".join(expected["articles"]))}</span>)</div><div>{pats}</div>')
     else:
         parts.append('<div class="k">expected</div><div>a refusal (the articles do not say)</div>')
     got = item["got"]
     if got is None:
         parts.append(f'<div class="k">got</div><div class="got no">error: {_e(item["error"])}</div>')
     else:
-        standalone = "" if not got["question"] or got["question"] == item["question"] else f" (searched: {_e(got['question'])})"
+        standalone = "" if not got["question"] or got["question"] == item["question"] else f" (searched: <span class=\"id\">{_e(got['question'])}</span>)"
         parts.append(f'<div class="k">got{" — refused" if got["refused"] else ""}{standalone}</div><div class="got">{_e(got["text"])}</div>')
         wanted = set(expected["articles"])
         retrieved = ", ".join(
