@@ -7,15 +7,10 @@ measure, is itself a violation: a typo in the file must not silently switch the 
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, published as `tomli`
-    import tomli as tomllib
 
 from .dataset import CATEGORIES
 from .metrics import METRIC_NAMES
