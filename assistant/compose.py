@@ -1,36 +1,39 @@
 """The extractive answerer: the answer is made of retrieved sentences, so it is grounded by
 construction, and each sentence carries the marker of the exact passage it is.
 
-Candidates are scored by their cosine similarity to the question (embedded at index time, so this
-costs nothing at query time), a little keyword evidence, and whether they hold the kind of thing
-the question asks for (a number for "how many", a name for "who").
+Each candidate is judged on evidence that costs nothing at query time: its cosine similarity to
+the question (embedded at index time), how much of the question's rare terms it covers, and
+whether it holds the kind of thing asked for. The first sentence must pass all three or the answer
+is a refusal; further sentences are added when they cover parts of the question the first one
+left open (multi-part questions) or corroborate it from another article.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.models import Citation
+from assistant.question import Query, Terms, context_coverage, coverage, holds_answer
 from assistant.retrieval import Scored
+from index.store import Hit
+
+Previous = Callable[[Hit], Hit | None]
 
 REFUSAL = (
     "The articles don't say. I found nothing in the indexed articles that answers this question."
 )
 
+MIN_COVERAGE = 0.25  # share of the question's term weight the first sentence must contain
+COVERAGE_WEIGHT = 0.5
+TYPE_BONUS = 0.1
+CONTEXT_WEIGHT = 0.2
+CORROBORATION_MARGIN = 0.04
+MIN_GAIN = 0.15  # share of the question a further sentence must newly cover
+
 _WORD = re.compile(r"[a-z0-9]+")
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozen|half|decades?)\b",
-    re.I,
-)
-_DATE = re.compile(
-    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
-    r"may|june|july|august|september|october|november|december|today|yesterday|tomorrow|week|"
-    r"month|year|years|decades?|\d{4})\b",
-    re.I,
-)
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+_ENDS_SENTENCE = re.compile(r"[.!?…”\"’')\]]$")
 
 
 @dataclass(frozen=True)
@@ -40,68 +43,136 @@ class Composed:
     refused: bool
 
 
-def compose(question: str, candidates: list[Scored], max_citations: int, min_similarity: float):
-    candidates = [c for c in candidates if c.hit.kind != "header"]
-    if not candidates or max(c.hit.similarity for c in candidates) < min_similarity:
-        return Composed(REFUSAL, [], True)
-    wants = _wanted(question)
-    top_keyword = max((c.keyword for c in candidates), default=0.0) or 1.0
-    ranked = sorted(
-        candidates, key=lambda c: _score(c, wants, top_keyword), reverse=True
-    )
-    best = _score(ranked[0], wants, top_keyword)
-    chosen: list[Scored] = []
-    for cand in ranked:
+@dataclass(frozen=True)
+class Evidence:
+    candidate: Scored
+    terms: frozenset[int]
+    cover: float
+    typed: bool
+    score: float
+
+    @property
+    def hit(self):
+        return self.candidate.hit
+
+
+def refusal() -> Composed:
+    return Composed(REFUSAL, [], True)
+
+
+def compose(
+    asked: list[tuple[Query, list[Scored]]],
+    terms: Terms,
+    previous: Previous,
+    max_citations: int,
+    min_similarity: float,
+) -> Composed:
+    """Answer each part of a question from its own candidates; refuse if no part is answered."""
+    chosen: list[Evidence] = []
+    unanswered: list[str] = []
+    per_part = max(1, max_citations // len(asked)) if len(asked) > 1 else max_citations
+    for query, candidates in asked:
+        found = select(query, candidates, terms, previous, per_part, min_similarity)
+        if not found:
+            unanswered.append(query.asked)
+        chosen += [e for e in found if all(e.hit.chunk_id != c.hit.chunk_id for c in chosen)]
+    if not chosen:
+        return refusal()
+    composed = _render(chosen)
+    if unanswered:
+        gaps = "; ".join(f"“{q}”" for q in unanswered)
+        return Composed(f"{composed.text} The articles don't say: {gaps}", composed.citations, False)
+    return composed
+
+
+def select(
+    query: Query,
+    candidates: list[Scored],
+    terms: Terms,
+    previous: Previous,
+    max_citations: int,
+    min_similarity: float,
+) -> list[Evidence]:
+    """The sentences that answer query, best first; empty when none is good enough."""
+    evidence = [_weigh(query, c, terms, previous) for c in candidates if _answerable(c)]
+    passing = [
+        e for e in evidence
+        if e.hit.similarity >= min_similarity and e.cover >= MIN_COVERAGE and e.typed
+    ]
+    if not passing:
+        return []
+    chosen = [max(passing, key=lambda e: e.score)]
+    covered = set(chosen[0].terms)
+    for e in sorted(evidence, key=lambda e: e.score, reverse=True):
         if len(chosen) == max_citations:
             break
-        if _score(cand, wants, top_keyword) < best - 0.06:
-            break
-        if any(_near_duplicate(cand.hit.text, c.hit.text) for c in chosen):
+        if e in chosen or any(_near_duplicate(e.hit.text, c.hit.text) for c in chosen):
             continue
-        chosen.append(cand)
+        if e.hit.similarity < min_similarity:
+            continue
+        gain = _gain(query, e.terms - covered)
+        corroborates = e.typed and e.score >= chosen[0].score - CORROBORATION_MARGIN
+        if gain >= MIN_GAIN or corroborates:
+            chosen.append(e)
+            covered |= e.terms
+    return chosen
+
+
+def _weigh(query: Query, candidate: Scored, terms: Terms, previous: Previous) -> Evidence:
+    hit = candidate.hit
+    found = frozenset(terms(hit.matchable))
+    cover = coverage(query, found)
+    before = previous(hit)
+    if before is not None and hit.kind == "sentence":
+        # "this eastern territory" is the Donbas of the sentence before: half credit for it
+        cover += 0.5 * (coverage(query, found | terms(before.matchable)) - cover)
+    typed = holds_answer(query, hit.matchable)
+    score = (
+        hit.similarity
+        + COVERAGE_WEIGHT * cover
+        + CONTEXT_WEIGHT * context_coverage(query, found)
+        + (TYPE_BONUS if typed and query.wants else 0)
+    )
+    return Evidence(candidate, found, cover, typed, score)
+
+
+def _gain(query: Query, new_terms: set[int]) -> float:
+    return coverage(query, new_terms)
+
+
+def _answerable(candidate: Scored) -> bool:
+    """Headlines, table headers, questions and interview pleasantries are not answers."""
+    hit = candidate.hit
+    text = hit.text.strip()
+    if hit.kind == "header" or text == hit.title or text.endswith("?"):
+        return False
+    if hit.kind == "sentence" and not _ENDS_SENTENCE.search(text):
+        return False  # a heading inside the article, not a statement
+    return len(_WORD.findall(text.lower())) >= 4
+
+
+def _render(chosen: list[Evidence]) -> Composed:
     citations = [
         Citation(
             n=n,
-            article_id=c.hit.article_id,
-            title=c.hit.title,
-            quote=c.hit.text,
-            start=c.hit.start,
-            end=c.hit.end,
-            score=round(c.hit.similarity, 4),
+            article_id=e.hit.article_id,
+            title=e.hit.title,
+            quote=e.hit.text,
+            start=e.hit.start,
+            end=e.hit.end,
+            score=round(e.hit.similarity, 4),
         )
-        for n, c in enumerate(chosen, start=1)
+        for n, e in enumerate(chosen, start=1)
     ]
-    text = " ".join(f"{_claim(c)} [{n}]" for n, c in enumerate(chosen, start=1))
+    text = " ".join(f"{_claim(e)} [{n}]" for n, e in enumerate(chosen, start=1))
     return Composed(text, citations, False)
 
 
-def _claim(scored: Scored) -> str:
+def _claim(e: Evidence) -> str:
     """How a passage reads inside the answer: a table row becomes 'Column: value; ...'."""
-    hit = scored.hit
+    hit = e.hit
     text = hit.matchable if hit.kind == "row" else hit.text
     return text.lstrip("-*• ").strip()
-
-
-def _score(c: Scored, wants: str | None, top_keyword: float) -> float:
-    score = c.hit.similarity + 0.08 * (c.keyword / top_keyword)
-    if wants == "number" and _NUMBER.search(c.hit.text):
-        score += 0.05
-    elif wants == "date" and _DATE.search(c.hit.text):
-        score += 0.05
-    elif wants == "name" and _NAME.search(c.hit.text):
-        score += 0.03
-    return score
-
-
-def _wanted(question: str) -> str | None:
-    q = question.lower()
-    if re.search(r"\bhow (many|much|long|far|old)\b|\bwhat (share|percent|percentage|proportion)\b|%", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bwhat (day|date|year|month)\b", q):
-        return "date"
-    if re.search(r"\bwho(m|se)?\b", q):
-        return "name"
-    return None
 
 
 def _near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 from assistant.compose import compose
 from assistant.followup import normalize, standalone
 from assistant.models import Answer
+from assistant.question import analyse, parts
 from assistant.retrieval import KeywordIndex, Retriever
 from assistant.settings import Settings
 from index.build import IndexReport, update_index
@@ -86,21 +87,35 @@ class Engine:
             return self._retriever
 
     def answer(self, question: str, history=None) -> Answer:
-        query = standalone(question, normalize(history))
-        candidates = self.retriever.search(query, self.settings.candidates)
-        if self.settings.backend == "extractive":
-            composed = compose(
-                query, candidates, self.settings.max_citations, self.settings.min_similarity
-            )
-        else:
+        retriever = self.retriever
+        keywords = retriever.keywords
+        history = normalize(history)
+        searched = standalone(question, history)
+        candidates = retriever.search(searched, self.settings.candidates)
+        if self.settings.backend != "extractive":
             from assistant.llm import compose_with_llm
 
-            composed = compose_with_llm(query, candidates, self.settings)
+            composed = compose_with_llm(searched, candidates, self.settings)
+        else:
+            asked = []
+            pieces = parts(question)
+            for piece in pieces:
+                text = searched if len(pieces) == 1 else standalone(piece, history)
+                found = candidates if len(pieces) == 1 else retriever.search(text, self.settings.candidates)
+                query = analyse(piece, text, keywords.terms, keywords.idf, keywords.unknown_terms)
+                asked.append((query, found))
+            composed = compose(
+                asked,
+                keywords.terms,
+                keywords.previous,
+                self.settings.max_citations,
+                self.settings.min_similarity,
+            )
         retrieved = list(dict.fromkeys(c.hit.article_id for c in candidates))
         return Answer(
             text=composed.text,
             citations=composed.citations,
             refused=composed.refused,
-            question=query,
+            question=searched,
             retrieved=retrieved,
         )

@@ -27,8 +27,10 @@ MIN_CONTENT_WORDS = 2  # fewer is not a claim ("Yes.", "I AM HACKED.")
 HINT_MARGIN = 0.1  # the model's own [n] wins when its coverage is this close to the best
 DUPLICATE = 0.8  # Jaccard of content words above which a sentence repeats a kept one
 
+_NUMBERS = r"#?\d+(?:\s*(?:,|;|-|–|and)\s*#?\d+)*"
 _MARKER = re.compile(
-    r"\s*[\[(](?:sources?|src|ref)?\s*#?\d+(?:\s*(?:,|;|-|–|and)\s*#?\d+)*\s*[\])]", re.I
+    rf"\s*(?:\[\s*(?:sources?|src|ref)?\s*{_NUMBERS}\s*\]|\((?:sources?|src|ref)\s*{_NUMBERS}\s*\))",
+    re.I,
 )
 _SOURCE_TAG = re.compile(r"</?\s*sources?\b[^>]*>", re.I)
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+")
@@ -42,6 +44,9 @@ _NUMBER_WORDS = {
     "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15",
     "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
 }  # fmt: skip
+_QUANTITIES = frozenset(
+    "half quarter dozen thousand million billion trillion".split()
+)
 _STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
@@ -50,7 +55,7 @@ _STOPWORDS = frozenset(
     over own same she should so some such than that the their theirs them themselves then there
     these they this those through to too under until up very was we were what when where which
     while who whom why will with would you your yours yourself yourselves said says say according
-    article articles source sources text passage passages also however""".split()
+    article articles source sources text passage passages also however percent per cent""".split()
 )
 
 
@@ -64,6 +69,11 @@ class _Claim:
 class _Words:
     content: frozenset[str]  # stemmed content words, numbers as digits
     required: frozenset[str]  # numbers and names: each must appear in a supporting passage
+
+
+@dataclass(frozen=True)
+class _Passage(_Words):
+    negated: bool = False  # says "not", "never", ...: needed by a claim that does
 
 
 def attach_citations(
@@ -130,9 +140,7 @@ def split_claims(answer_text: str) -> list[_Claim]:
                 pieces.append(sentence.strip())
     claims = []
     for piece in pieces:
-        hints = tuple(
-            int(d) for m in _MARKER.finditer(piece) for d in _DIGITS.findall(m.group(0))
-        )
+        hints = tuple(int(d) for m in _MARKER.finditer(piece) for d in _DIGITS.findall(m.group(0)))
         text = " ".join(_MARKER.sub("", piece).split())
         text = re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
         if text and not text.endswith("?"):  # a question the model asks back is not a claim
@@ -141,14 +149,14 @@ def split_claims(answer_text: str) -> list[_Claim]:
 
 
 def _support(
-    claim: _Claim, claim_words: _Words, passages: list[_Words]
+    claim: _Claim, claim_words: _Words, passages: list[_Passage]
 ) -> tuple[int, ...] | None:
     """Indexes of the passage (or the pair of passages) that support the claim, or None."""
     if len(claim_words.content) < MIN_CONTENT_WORDS:
         return None
     negated = bool(_NEGATION.search(claim.text))
 
-    def supports(group: Sequence[_Words], texts_negated: bool) -> float | None:
+    def supports(group: Sequence[_Passage], texts_negated: bool) -> float | None:
         content = frozenset().union(*(g.content for g in group))
         if not claim_words.required <= content:
             return None
@@ -164,7 +172,9 @@ def _support(
             singles[i] = coverage
     if singles:
         best = max(singles.values())
-        hinted = [i for i in claim.hints if i - 1 in singles and singles[i - 1] >= best - HINT_MARGIN]
+        hinted = [
+            i for i in claim.hints if i - 1 in singles and singles[i - 1] >= best - HINT_MARGIN
+        ]
         if hinted:
             return (hinted[0] - 1,)
         return (max(singles, key=lambda i: (singles[i], -i)),)
@@ -185,15 +195,6 @@ def _support(
     return None
 
 
-class _PassageWords(_Words):
-    pass
-
-
-@dataclass(frozen=True)
-class _Passage(_Words):
-    negated: bool = False
-
-
 def _passage_words(hit: Hit) -> _Passage:
     text = hit.text if hit.matchable == hit.text else f"{hit.text} {hit.matchable}"
     words = _words(text)
@@ -210,7 +211,7 @@ def _words(text: str) -> _Words:
             continue
         stem = word if word[0].isdigit() else _stem(word)
         content.add(stem)
-        is_number = word[0].isdigit()
+        is_number = word[0].isdigit() or word in _QUANTITIES
         is_name = position > 0 and token[0].isupper()
         if is_number or is_name:
             required.add(stem)

@@ -6,6 +6,7 @@ models blur. Reciprocal rank fusion needs no score calibration between the two.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from index.embedding import MiniLM
@@ -31,13 +32,34 @@ class KeywordIndex:
         from bm25s.tokenization import Tokenizer
 
         self.chunks = chunks
+        self._by_id = {c.chunk_id: c for c in chunks}
         self._tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
         self._bm25 = bm25s.BM25()
+        self.idf: dict[int, float] = {}
         if chunks:
             ids = self._tokenizer.tokenize(
                 [c.matchable for c in chunks], return_as="ids", show_progress=False
             )
             self._bm25.index(ids, show_progress=False)
+            self.idf = _idf(ids, len(chunks))
+
+    def terms(self, text: str) -> set[int]:
+        """Stemmed, stopword-free term ids of text that the corpus knows (others can't match)."""
+        ids = self._tokenizer.tokenize(
+            [text], update_vocab=False, return_as="ids", show_progress=False
+        )[0]
+        return {i for i in ids if i in self.idf}
+
+    def previous(self, hit: Hit) -> Hit | None:
+        """The sentence before hit in its article, which often holds what "it" or "this" is."""
+        return self._by_id.get(f"{hit.article_id}:{hit.ordinal - 1}")
+
+    def unknown_terms(self, text: str) -> set[str]:
+        """Content words of text that no indexed passage contains, stemmed."""
+        tok = self._tokenizer
+        words = [w for w in tok.splitter(text.lower()) if w not in tok.stopwords]
+        vocab = tok.get_vocab_dict()
+        return {s for s in (tok.stemmer(w) for w in words) if s not in vocab}
 
     def search(self, query: str, k: int) -> list[tuple[Hit, float]]:
         if not self.chunks:
@@ -48,6 +70,15 @@ class KeywordIndex:
         k = min(k, len(self.chunks))
         docs, scores = self._bm25.retrieve(ids, k=k, show_progress=False, n_threads=1)
         return [(self.chunks[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+
+def _idf(docs: list[list[int]], n: int) -> dict[int, float]:
+    import math
+    from collections import Counter
+
+    df = Counter(t for doc in docs for t in set(doc))
+    df.pop(0, None)  # the empty token
+    return {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
 
 
 def fuse(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:

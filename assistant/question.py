@@ -1,0 +1,142 @@
+"""What a question asks for: its key terms (weighted by rarity) and the kind of answer it wants.
+
+A sentence answers a question when it covers the question's rare terms and holds the wanted kind
+of thing (a number for "how many", a name for "who", a place for "where", a date for "when")
+beyond what the question itself already says. Those two checks are what let the answerer say
+"the articles don't say" to a question that is on topic but not answered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Terms = Callable[[str], set[int]]
+
+_NUMBER = re.compile(
+    r"\b\d[\d,.]*\s?(%|per ?cent)?|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|half|"
+    r"decades?)\b",
+    re.I,
+)
+_DATE = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
+    r"june|july|august|september|october|november|december|today|yesterday|tomorrow|"
+    r"(19|20)\d\d)\b",
+    re.I,
+)
+_NAME = re.compile(r"\b[A-Z][a-zA-Z’'-]+(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-zA-Z’'-]+)*")
+_PLACE = re.compile(r"\b(?:in|to|at|near|from|into|toward)\s+(?:the\s+)?((?:[A-Z][a-zA-Z-]+\s?){1,3})")
+_PARTS = re.compile(
+    r"(?:[,;:]\s*|\s+)and\s+(?=(?:how|what|where|when|who|which|why)\b)|:\s*(?=(?:how|what|where|when|who|which|why)\b)",
+    re.I,
+)
+
+_ROLE = r"(leader|minister|official|expert|person|people|president|envoy|negotiator|adviser|advisor|chancellor|ambassador|head|spokesman|spokeswoman)"
+_TYPES = [
+    ("number", re.compile(r"\bhow (many|much|long|far|old|often)\b|\bwhat (share|percent(age)?|proportion|number|age)\b|\bwhat per ?cent\b", re.I)),
+    ("date", re.compile(r"\bwhen\b|\b(what|which) (day|date|year|month|time)\b|\bsince when\b", re.I)),
+    ("name", re.compile(r"\bwho(m|se)?\b|\b(which|what) (\w+ ){0,2}" + _ROLE + r"s?\b|\bname of\b", re.I)),
+    ("place", re.compile(r"\bwhere\b|\b(which|what) (\w+ )?(city|country|town|region|place|capital)\b", re.I)),
+]
+_QUESTION_WORDS = {
+    "how", "mani", "much", "what", "which", "who", "whom", "whose", "when", "where", "whi",
+    "name", "exact", "kind", "type", "accord", "say", "said", "tell", "describ", "mean",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    asked: str  # the question as asked
+    text: str  # the standalone question that is searched
+    focus: dict[int, float]  # term id -> weight (idf), from the question as asked
+    unknown: float = 0.0  # weight of the question's words that no passage contains
+    context: dict[int, float] = field(default_factory=dict)  # from earlier turns, weaker
+    wants: str | None = None
+    known: str = ""  # text whose names/numbers are not news (the question and its context)
+
+    numbers: tuple[str, ...] = ()  # numbers the question names; an answer must mention them
+
+    @property
+    def weight(self) -> float:
+        return sum(self.focus.values()) + sum(self.context.values()) + self.unknown
+
+
+UNKNOWN_WEIGHT = 0.5  # times the median idf: unknown words may be paraphrases, or the gap itself
+
+
+def analyse(
+    asked: str, standalone: str, terms: Terms, idf: dict[int, float], unknown: Terms
+) -> Query:
+    focus = {t: idf[t] for t in terms(asked)}
+    context_text = standalone[: max(0, len(standalone) - len(asked))] if standalone != asked else ""
+    context = {t: 0.5 * idf[t] for t in terms(context_text) if t not in focus}
+    missing = len(set(unknown(asked)) - _QUESTION_WORDS)
+    median = sorted(idf.values())[len(idf) // 2] if idf else 1.0
+    numbers = tuple(re.findall(r"\b\d+\b", asked))
+    return Query(
+        asked, standalone, focus, missing * UNKNOWN_WEIGHT * median, context,
+        wanted(asked), standalone, numbers,
+    )
+
+
+def wanted(question: str) -> str | None:
+    """The kind of answer, decided by the first question phrase ("which country ... when")."""
+    found = [(m.start(), kind) for kind, p in _TYPES for m in [p.search(question)] if m]
+    return min(found)[1] if found else None
+
+
+def parts(question: str) -> list[str]:
+    """A question that asks several things ("How long ... and how many ...?") split into each."""
+    pieces = [p.strip(" ,;:?") for p in _PARTS.split(question)]
+    pieces = [p + "?" for p in pieces if len(p.split()) >= 3]
+    return pieces if len(pieces) > 1 else [question]
+
+
+def coverage(query: Query, sentence_terms: set[int]) -> float:
+    """Share of the asked question's term weight (words no passage has included) in a sentence.
+
+    Earlier turns are left out: a follow-up is answered by what it asks, not by repeating the
+    last answer; `context_coverage` lets them break ties.
+    """
+    if not query.focus and not query.unknown:
+        return context_coverage(query, sentence_terms)
+    got = sum(w for t, w in query.focus.items() if t in sentence_terms)
+    return got / (sum(query.focus.values()) + query.unknown)
+
+
+def context_coverage(query: Query, sentence_terms: set[int]) -> float:
+    total = sum(query.context.values())
+    if not total:
+        return 0.0
+    return sum(w for t, w in query.context.items() if t in sentence_terms) / total
+
+
+def holds_answer(query: Query, text: str) -> bool:
+    """Whether text holds the kind of thing asked for, beyond what the question already says."""
+    if any(not re.search(rf"\b{n}\b", text) for n in query.numbers):
+        return False
+    if query.wants is None:
+        return True
+    known = query.known.lower()
+    if query.wants == "number":
+        found = [m.group(0) for m in _NUMBER.finditer(text)]
+    elif query.wants == "date":
+        found = [m.group(0) for m in _DATE.finditer(text)]
+    elif query.wants == "name":
+        found = [m.group(0) for m in _NAME.finditer(text) if not _sentence_start_only(m, text)]
+    else:
+        found = [m.group(1).strip() for m in _PLACE.finditer(text)]
+    return any(_is_new(value, known) for value in found)
+
+
+def _sentence_start_only(match: re.Match, text: str) -> bool:
+    """A single capitalised word at the start of a sentence is not a name."""
+    return " " not in match.group(0).strip() and (match.start() == 0 or text[match.start() - 2 : match.start()].strip() in {".", ""})
+
+
+def _is_new(value: str, known: str) -> bool:
+    known_words = {w.rstrip("’'s") for w in re.findall(r"[\w’'-]+", known)}
+    words = [w for w in re.findall(r"[\w’'-]+", value.lower()) if len(w) > 1 or w.isdigit()]
+    return bool(words) and any(w.rstrip("’'s") not in known_words for w in words)
