@@ -148,7 +148,7 @@ def _answerable(candidate: Scored) -> bool:
         return False
     if hit.kind == "sentence" and not _ENDS_SENTENCE.search(text):
         return False  # a heading inside the article, not a statement
-    return len(_WORD.findall(text.lower())) >= 4
+    return len(_WORD.findall(hit.matchable.lower())) >= 4
 
 
 def _render(chosen: list[Evidence]) -> Composed:

@@ -6,7 +6,6 @@ models blur. Reciprocal rank fusion needs no score calibration between the two.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from index.embedding import MiniLM
