@@ -94,7 +94,11 @@ def select(
     min_similarity: float,
 ) -> list[Evidence]:
     """The sentences that answer query, best first; empty when none is good enough."""
-    evidence = [_weigh(query, c, terms, previous) for c in candidates if _answerable(c)]
+    evidence = [
+        _weigh(query, c, terms, previous)
+        for c in candidates
+        if _answerable(c) and not _repeats(c.hit.text, query.said)
+    ]
     passing = [
         e for e in evidence
         if e.hit.similarity >= min_similarity and e.cover >= MIN_COVERAGE and e.typed
@@ -173,6 +177,14 @@ def _claim(e: Evidence) -> str:
     hit = e.hit
     text = hit.matchable if hit.kind == "row" else hit.text
     return text.lstrip("-*• ").strip()
+
+
+def _repeats(text: str, said: str) -> bool:
+    """Whether most of text's words were already in the previous answer."""
+    if not said:
+        return False
+    words = set(_WORD.findall(text.lower()))
+    return bool(words) and len(words & set(_WORD.findall(said.lower()))) / len(words) >= 0.7
 
 
 def _near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:

@@ -102,7 +102,10 @@ class Engine:
             for piece in pieces:
                 text = searched if len(pieces) == 1 else standalone(piece, history)
                 found = candidates if len(pieces) == 1 else retriever.search(text, self.settings.candidates)
-                query = analyse(piece, text, keywords.terms, keywords.idf, keywords.unknown_terms)
+                said = history[-1][1] if history else ""
+                query = analyse(
+                    piece, text, keywords.terms, keywords.idf, keywords.unknown_terms, said
+                )
                 asked.append((query, found))
             composed = compose(
                 asked,

@@ -57,6 +57,7 @@ class Query:
     known: str = ""  # text whose names/numbers are not news (the question and its context)
 
     numbers: tuple[str, ...] = ()  # numbers the question names; an answer must mention them
+    said: str = ""  # the previous answer: a follow-up wants something new, not a repeat
 
     @property
     def weight(self) -> float:
@@ -67,7 +68,12 @@ UNKNOWN_WEIGHT = 0.5  # times the median idf: unknown words may be paraphrases, 
 
 
 def analyse(
-    asked: str, standalone: str, terms: Terms, idf: dict[int, float], unknown: Terms
+    asked: str,
+    standalone: str,
+    terms: Terms,
+    idf: dict[int, float],
+    unknown: Terms,
+    said: str = "",
 ) -> Query:
     focus = {t: idf[t] for t in terms(asked)}
     context_text = standalone[: max(0, len(standalone) - len(asked))] if standalone != asked else ""
@@ -77,7 +83,7 @@ def analyse(
     numbers = tuple(re.findall(r"\b\d+\b", asked))
     return Query(
         asked, standalone, focus, missing * UNKNOWN_WEIGHT * median, context,
-        wanted(asked), standalone, numbers,
+        wanted(asked), standalone, numbers, said,
     )
 
 

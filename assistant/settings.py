@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     candidates: int = Field(40, ge=5, le=500, description="Passages each retriever returns.")
     max_citations: int = Field(3, ge=1, le=10, description="Most sentences in one answer.")
     min_similarity: float = Field(
-        0.42, ge=-1, le=1, description="Below this best cosine similarity, the answer is a refusal."
+        0.38, ge=-1, le=1, description="Below this best cosine similarity, the answer is a refusal."
     )
 
     def key(self) -> str:
