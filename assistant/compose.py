@@ -15,7 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.models import Citation
-from assistant.question import Query, Terms, context_coverage, coverage, holds_answer
+from assistant.question import (
+    Query,
+    Terms,
+    answer_values,
+    context_coverage,
+    coverage,
+    holds_answer,
+)
 from assistant.retrieval import Scored
 from index.store import Hit
 
@@ -70,15 +77,17 @@ def compose(
     """Answer each part of a question from its own candidates; refuse if no part is answered."""
     chosen: list[Evidence] = []
     unanswered: list[str] = []
+    disputed = False
     per_part = max(1, max_citations // len(asked)) if len(asked) > 1 else max_citations
     for query, candidates in asked:
         found = select(query, candidates, terms, previous, per_part, min_similarity)
         if not found:
             unanswered.append(query.asked)
+        disputed = disputed or _disagree(query, found)
         chosen += [e for e in found if all(e.hit.chunk_id != c.hit.chunk_id for c in chosen)]
     if not chosen:
         return refusal()
-    composed = _render(chosen)
+    composed = _render(chosen, attribute=disputed)
     if unanswered:
         gaps = "; ".join(f"“{q}”" for q in unanswered)
         return Composed(f"{composed.text} The articles don't say: {gaps}", composed.citations, False)
@@ -116,7 +125,8 @@ def select(
             continue
         gain = _gain(query, e.terms - covered)
         corroborates = e.typed and e.score >= chosen[0].score - CORROBORATION_MARGIN
-        if gain >= MIN_GAIN or corroborates:
+        contradicts = e in passing and _disagree(query, [chosen[0], e])
+        if gain >= MIN_GAIN or corroborates or contradicts:
             chosen.append(e)
             covered |= e.terms
     return chosen
@@ -155,7 +165,21 @@ def _answerable(candidate: Scored) -> bool:
     return len(_WORD.findall(hit.matchable.lower())) >= 4
 
 
-def _render(chosen: list[Evidence]) -> Composed:
+def _disagree(query: Query, found: list[Evidence]) -> bool:
+    """Articles that give different values for what was asked (e.g. 6 vs 8 people wounded).
+
+    Only numbers and dates: different articles naming different people is not a disagreement.
+    """
+    if query.wants not in ("number", "date"):
+        return False
+    per_article: dict[str, set[str]] = {}
+    for e in found:
+        per_article.setdefault(e.hit.article_id, set()).update(answer_values(query, e.hit.matchable))
+    values = [v for v in per_article.values() if v]
+    return len(values) > 1 and any(a.isdisjoint(b) for a in values for b in values if a is not b)
+
+
+def _render(chosen: list[Evidence], attribute: bool = False) -> Composed:
     citations = [
         Citation(
             n=n,
@@ -169,6 +193,8 @@ def _render(chosen: list[Evidence]) -> Composed:
         for n, e in enumerate(chosen, start=1)
     ]
     text = " ".join(f"{_claim(e)} [{n}]" for n, e in enumerate(chosen, start=1))
+    if attribute:
+        text = f"The articles differ: {text}"
     return Composed(text, citations, False)
 
 

@@ -123,18 +123,23 @@ def holds_answer(query: Query, text: str) -> bool:
     """Whether text holds the kind of thing asked for, beyond what the question already says."""
     if any(not re.search(rf"\b{n}\b", text) for n in query.numbers):
         return False
-    if query.wants is None:
-        return True
-    known = query.known.lower()
+    return query.wants is None or bool(answer_values(query, text))
+
+
+def answer_values(query: Query, text: str) -> set[str]:
+    """The numbers, names, places or dates in text that the question asks for and doesn't say."""
     if query.wants == "number":
         found = [m.group(0) for m in _NUMBER.finditer(text)]
     elif query.wants == "date":
         found = [m.group(0) for m in _DATE.finditer(text)]
     elif query.wants == "name":
         found = [m.group(0) for m in _NAME.finditer(text) if not _sentence_start_only(m, text)]
-    else:
+    elif query.wants == "place":
         found = [m.group(1).strip() for m in _PLACE.finditer(text)]
-    return any(_is_new(value, known) for value in found)
+    else:
+        return set()
+    known = query.known.lower()
+    return {v.strip().lower() for v in found if _is_new(v, known)}
 
 
 def _sentence_start_only(match: re.Match, text: str) -> bool:

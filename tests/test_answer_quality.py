@@ -1,0 +1,65 @@
+"""Behaviours of the extractive answerer beyond single facts, on the real index and embedder."""
+
+import re
+
+from assistant import answer
+from index.corpus import load_corpus
+
+
+def texts(corpus):
+    return {a.id: a.text for a in load_corpus(corpus)[0]}
+
+
+def test_articles_that_disagree_are_both_cited_and_the_answer_says_so(isolated):
+    (isolated["corpus"] / "009_other_report.txt").write_text(
+        "Kyiv Post: overnight strikes\n"
+        "In Kryvyi Rih, a missile strike wounded eleven people on Thursday, city officials said.\n",
+        encoding="utf-8",
+    )
+    result = answer("How many people were wounded in the missile strike on Kryvyi Rih?")
+    assert result.text.startswith("The articles differ")
+    cited = {c.article_id for c in result.citations}
+    assert {"009_other_report", "002_349d635fff76aa66"} <= cited
+    assert "eleven" in result.text and "six people" in result.text
+
+
+def test_agreeing_articles_do_not_claim_a_disagreement(built_index):
+    result = answer("How many drones did Russia fire at Ukraine overnight?")
+    assert "138" in result.text
+    assert "differ" not in result.text
+
+
+def test_a_two_part_question_is_answered_in_both_parts(built_index):
+    result = answer("How long did the Moscow talks last and how many points did the plan originally have?")
+    assert re.search(r"five hours", result.text) and "28-point" in result.text
+    quotes = " ".join(c.quote for c in result.citations)
+    assert "five hours" in quotes and "28-point" in quotes
+
+
+def test_a_part_the_articles_do_not_answer_is_named(built_index):
+    result = answer("How many drones did Russia fire overnight and what did Putin eat for dinner?")
+    assert "138" in result.text
+    assert "The articles don't say" in result.text and "dinner" in result.text
+
+
+def test_headlines_and_table_headers_are_never_the_answer(built_index):
+    corpus = texts(built_index["corpus"])
+    for question in [
+        "Which Russian minister rejected the plan drafted by Trump's advisers?",
+        "What is Putin's position on the proposal elements?",
+    ]:
+        for c in answer(question).citations:
+            assert c.quote.strip() != corpus[c.article_id].strip().splitlines()[0]
+            assert c.quote != "| Proposal Element | Putin’s Position |"
+
+
+def test_a_question_naming_a_number_the_articles_lack_is_refused(built_index):
+    result = answer("What is the exact wording of point 7 of the US peace plan?")
+    assert result.refused and not result.citations
+
+
+def test_a_follow_up_finds_something_new(built_index):
+    history = [("Who did Macron meet in Beijing?",
+                "French President Emmanuel Macron recently met with Chinese leader Xi Jinping in Beijing, seeking China’s support for a ceasefire. [1]")]
+    result = answer("What did Xi say?", history=history)
+    assert "efforts that work towards peace" in result.text
