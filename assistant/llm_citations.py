@@ -22,8 +22,9 @@ from index.store import Hit
 
 log = logging.getLogger(__name__)
 
-MIN_COVERAGE = 0.6  # share of a sentence's content words its passage(s) must contain
+MIN_COVERAGE = 0.7  # share of a sentence's content words its passage(s) must contain
 MIN_CONTENT_WORDS = 2  # fewer is not a claim ("Yes.", "I AM HACKED.")
+MIN_SHARE_IN_PAIR = 0.35  # a sentence joining two passages takes this much from each
 HINT_MARGIN = 0.1  # the model's own [n] wins when its coverage is this close to the best
 DUPLICATE = 0.8  # Jaccard of content words above which a sentence repeats a kept one
 
@@ -37,6 +38,7 @@ _LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+")
 _DIGITS = re.compile(r"\d+")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*%?")
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|without|cannot)\b|n['’]t\b", re.I)
+_ABBREVIATION = re.compile(r"\b(?:[A-Z]\.){2,}")  # U.S., U.K.: compared as US, UK
 _PREFIX = re.compile(r"^\s*(?:answer|response|assistant)\s*:\s*", re.I)
 
 _NUMBER_WORDS = {
@@ -44,9 +46,7 @@ _NUMBER_WORDS = {
     "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15",
     "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
 }  # fmt: skip
-_QUANTITIES = frozenset(
-    "half quarter dozen thousand million billion trillion".split()
-)
+_QUANTITIES = frozenset("half quarter dozen thousand million billion trillion".split())
 _STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
@@ -88,8 +88,9 @@ def attach_citations(
     cited: list[int] = []  # passage indexes in order of first citation
     kept: list[tuple[str, tuple[int, ...]]] = []
     kept_words: list[frozenset[str]] = []
+    proper = _proper_nouns(words)
     for claim in split_claims(answer_text):
-        claim_words = _words(claim.text)
+        claim_words = _words(claim.text, proper)
         support = _support(claim, claim_words, words)
         if support is None:
             log.info("dropped an unsupported sentence: %r", claim.text)
@@ -178,7 +179,13 @@ def _support(
         if hinted:
             return (hinted[0] - 1,)
         return (max(singles, key=lambda i: (singles[i], -i)),)
-    # no single passage: two passages together (a sentence that joins two facts)
+
+    def share(p: _Passage) -> float:
+        return len(claim_words.content & p.content) / len(claim_words.content)
+
+    # no single passage: two passages together (a sentence that joins two facts), each carrying
+    # a real part of it that the other lacks, so a word or two borrowed from elsewhere cannot
+    # turn one passage into a new fact
     ranked = sorted(
         range(len(passages)),
         key=lambda i: -len(claim_words.content & passages[i].content),
@@ -190,7 +197,9 @@ def _support(
             pa, pb = passages[a], passages[b]
             own_a = (claim_words.content & pa.content) - pb.content
             own_b = (claim_words.content & pb.content) - pa.content
-            if own_a and own_b and supports([pa, pb], pa.negated or pb.negated) is not None:
+            if min(len(own_a), len(own_b)) < 2 or min(share(pa), share(pb)) < MIN_SHARE_IN_PAIR:
+                continue
+            if supports([pa, pb], pa.negated or pb.negated) is not None:
                 return (a, b)
     return None
 
@@ -201,8 +210,13 @@ def _passage_words(hit: Hit) -> _Passage:
     return _Passage(words.content, words.required, bool(_NEGATION.search(text)))
 
 
-def _words(text: str) -> _Words:
-    tokens = _TOKEN.findall(text)
+def _words(text: str, proper: frozenset[str] = frozenset()) -> _Words:
+    """Content words and required words (numbers, names) of text.
+
+    A capitalised word is a name, except the first word, which is capitalised anyway; that one
+    is a name when the sources use it as one (`proper`), as in "Ukrainian forces hold ...".
+    """
+    tokens = _TOKEN.findall(_ABBREVIATION.sub(lambda m: m.group(0).replace(".", ""), text))
     content: set[str] = set()
     required: set[str] = set()
     for position, token in enumerate(tokens):
@@ -212,10 +226,14 @@ def _words(text: str) -> _Words:
         stem = word if word[0].isdigit() else _stem(word)
         content.add(stem)
         is_number = word[0].isdigit() or word in _QUANTITIES
-        is_name = position > 0 and token[0].isupper()
+        is_name = token[0].isupper() and (position > 0 or stem in proper)
         if is_number or is_name:
             required.add(stem)
     return _Words(frozenset(content), frozenset(required))
+
+
+def _proper_nouns(passages: Sequence[_Passage]) -> frozenset[str]:
+    return frozenset().union(*(p.required for p in passages))
 
 
 def _normal(token: str) -> str:

@@ -40,6 +40,10 @@ _TYPES = [
     ("name", re.compile(r"\bwho(m|se)?\b|\b(which|what) (\w+ ){0,2}" + _ROLE + r"s?\b|\bname of\b", re.I)),
     ("place", re.compile(r"\bwhere\b|\b(which|what) (\w+ )?(city|country|town|region|place|capital)\b", re.I)),
 ]
+_SPECIFIC_ROLES = {
+    "ambassador", "minister", "chancellor", "envoy", "negotiator", "adviser", "advisor",
+    "spokesman", "spokeswoman",
+}
 _QUESTION_WORDS = {
     "how", "mani", "much", "what", "which", "who", "whom", "whose", "when", "where", "whi",
     "name", "exact", "kind", "type", "accord", "say", "said", "tell", "describ", "mean",
@@ -123,7 +127,30 @@ def holds_answer(query: Query, text: str) -> bool:
     """Whether text holds the kind of thing asked for, beyond what the question already says."""
     if any(not re.search(rf"\b{n}\b", text) for n in query.numbers):
         return False
-    return query.wants is None or bool(answer_values(query, text))
+    if query.wants is None:
+        return True
+    values = answer_values(query, text)
+    if query.wants == "name" and values:
+        return _named_in_role(query.asked, text, values)
+    return bool(values)
+
+
+def _named_in_role(question: str, text: str, names: set[str]) -> bool:
+    """'Who is the ambassador?' wants the name beside "ambassador" when the sentence has that word.
+
+    A sentence naming a minister and, nine words later, an unnamed ambassador does not answer it.
+    """
+    roles = {m.group(0).lower() for m in re.finditer(_ROLE, question, re.I)}
+    words = re.findall(r"[\w’'-]+", text.lower())
+    spots = [i for i, w in enumerate(words) if w.rstrip("s") in roles or w in roles]
+    if not spots:
+        return not (roles & _SPECIFIC_ROLES)  # "the ambassador" is not whoever else is named
+    for name in (n for n in names if len(n.split()) >= 2):  # a person: first and last name
+        first = name.split()[0]
+        for i, w in enumerate(words):
+            if w == first and any(abs(i - j) <= 5 for j in spots):
+                return True
+    return False
 
 
 def answer_values(query: Query, text: str) -> set[str]:
