@@ -7,5 +7,38 @@ import click
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=7860, show_default=True, type=int, help="Port to listen on.")
 def chat_command(host: str, port: int) -> None:
-    """Start the web chat (Gradio) on the indexed articles."""
-    raise click.ClickException("the web chat is not built yet")
+    """Start the web chat (Gradio) on the indexed articles.
+
+    \b
+    It listens on 127.0.0.1 only, unless --host says otherwise (e.g. 0.0.0.0 to
+    serve your network). Set ASSISTANT_UI_AUTH=user:password to require a login.
+    Never creates a public share link.
+    """
+    import os
+
+    from assistant.cli import UserError, _settings
+    from assistant.errors import CorpusError, IndexingError, StoreError
+
+    settings = _settings()
+    from ui.app import auth_from_env, is_loopback, launch
+
+    try:
+        auth = auth_from_env(os.environ.get("ASSISTANT_UI_AUTH"))
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    if not is_loopback(host) and auth is None:
+        click.echo(
+            f"warning: serving on {host} without a login; set ASSISTANT_UI_AUTH=user:password",
+            err=True,
+        )
+    try:
+        demo = launch(settings, host, port, auth=auth, prevent_thread_lock=True, quiet=True)
+    except (CorpusError, IndexingError, StoreError) as err:
+        raise UserError(str(err)) from None
+    except OSError as err:
+        raise UserError(f"cannot serve on {host}:{port}: {err}") from None
+    click.echo(f"Web chat on {demo.local_url}  (Ctrl+C to stop)")
+    try:
+        demo.block_thread()
+    finally:
+        demo.close()

@@ -1,0 +1,66 @@
+"""The chat handlers without a server: per-session state and friendly errors."""
+
+from __future__ import annotations
+
+from assistant.models import Answer, Citation
+from ui.app import ChatUI, Session
+
+
+class ScriptedEngine:
+    """A stand-in engine that records the history it was given, or fails on request."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.fail = fail
+        self.histories: list = []
+        self.store = self
+
+    def article_texts(self, ids):
+        return {i: ("Headline", "Quote. And the rest of the article.") for i in ids}
+
+    def answer(self, question, history=None):
+        if self.fail:
+            raise self.fail
+        self.histories.append(list(history or []))
+        cite = Citation(1, "a1", "Headline", "Quote.", 0, 6, 0.9)
+        return Answer(f"Answer to {question} [1]", [cite], question=question)
+
+
+def _last(ui: ChatUI, question: str, session: Session | None):
+    *_, final = ui.respond(question, session)
+    return final  # (answer json, messages, sources, article, box, session)
+
+
+def test_an_engine_failure_is_a_friendly_chat_message_without_a_traceback():
+    ui = ChatUI(ScriptedEngine(fail=RuntimeError("Chroma went away\nTraceback (most recent...")))
+    answer, messages, *_rest, session = _last(ui, "Who met Putin?", None)
+    assert answer is None
+    reply = messages[-1]["content"]
+    assert "Sorry, something went wrong (Chroma went away)" in reply
+    assert "Traceback" not in reply
+    assert session.turns[0].answer is None
+
+
+def test_each_session_keeps_its_own_history_and_the_state_passed_in_is_not_mutated():
+    engine = ScriptedEngine()
+    ui = ChatUI(engine)
+    *_, alice = _last(ui, "Who met Putin?", None)
+    *_, bob = _last(ui, "What did Lavrov say?", None)
+    before = list(alice.messages)
+    *_, alice2 = _last(ui, "Where next?", alice)
+    assert alice.messages == before and len(alice2.messages) == 4
+    assert engine.histories[-1] == [("Who met Putin?", "Answer to Who met Putin? [1]")]
+    assert [t.question for t in bob.turns] == ["What did Lavrov say?"]
+
+
+def test_answers_stream_word_by_word_and_sources_arrive_with_the_last_words():
+    steps = list(ChatUI(ScriptedEngine()).respond("Who met Putin?", None))
+    replies = [s[1][-1]["content"] for s in steps if s[1][-1]["role"] == "assistant"]
+    assert len(replies) >= 2
+    assert 'class="answer streaming"' in replies[0]
+    assert [len(r) for r in replies] == sorted(len(r) for r in replies)
+    assert (
+        'class="answer"' in replies[-1]
+        and "streaming" not in replies[-1]
+        and 'href="#src-0-1"' in replies[-1]
+    )
+    assert "<article" in steps[-1][2] and steps[-1][0]["text"] == "Answer to Who met Putin? [1]"

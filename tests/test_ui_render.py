@@ -1,0 +1,107 @@
+"""The HTML the web chat shows: links, highlighted quotes, escaping. Pure functions, no server."""
+
+from __future__ import annotations
+
+from assistant.models import Answer, Citation
+from ui import render
+
+ARTICLE = (
+    "Envoys meet in Moscow\n\n"
+    "The talks began on Tuesday. Steve Witkoff & Jared Kushner met <Putin> for five hours. "
+    "They will meet Ukrainian officials in Miami next. " + "More words follow here. " * 30
+)
+QUOTE = "Steve Witkoff & Jared Kushner met <Putin> for five hours."
+START = ARTICLE.index(QUOTE)
+
+
+def citation(n=1, start=START, quote=QUOTE, article_id="a1") -> Citation:
+    return Citation(n, article_id, "Envoys <meet> in Moscow", quote, start, start + len(quote), 0.6)
+
+
+def test_markers_become_links_to_their_own_turns_sources_and_text_is_escaped():
+    out = render.answer_html(
+        "Witkoff <b>went</b> [1] and [7].", [citation()], turn=3, refused=False
+    )
+    assert '<a class="cite" href="#src-3-1" data-cite="3:1"' in out
+    assert 'title="Envoys &lt;meet&gt; in Moscow"' in out
+    assert "[7]" in out and "src-3-7" not in out  # a marker without a citation stays plain text
+    assert "<b>" not in out and "&lt;b&gt;went&lt;/b&gt;" in out
+
+
+def test_a_streaming_answer_is_marked_until_complete():
+    partial = render.answer_html(
+        "Witkoff went", [citation()], turn=0, refused=False, streaming=True
+    )
+    assert 'class="answer streaming"' in partial
+    assert 'class="answer"' in render.answer_html("Witkoff went [1].", [citation()], 0, False)
+
+
+def test_refusals_look_different_and_link_nothing():
+    out = render.answer_html("The articles don't say. [1]", [], turn=0, refused=True)
+    assert 'class="refusal"' in out and "Not in the articles" in out
+    assert "<a " not in out
+
+
+def test_streamed_prefixes_grow_by_words_and_end_with_the_whole_answer():
+    text = "One two three four five six seven [1] eight."
+    prefixes = list(render.word_prefixes(text, words_per_step=3))
+    assert prefixes[-1] == text
+    assert all(text.startswith(p) for p in prefixes)
+    assert [len(p) for p in prefixes] == sorted({len(p) for p in prefixes})
+    assert "[1" not in [p[-2:] for p in prefixes]  # markers are never cut in half
+    assert list(render.word_prefixes("")) == [""]
+
+
+def test_passage_marks_the_quote_inside_a_little_escaped_context():
+    out = render.passage_html(ARTICLE, START, START + len(QUOTE), context=40)
+    assert "<mark>Steve Witkoff &amp; Jared Kushner met &lt;Putin&gt; for five hours.</mark>" in out
+    assert "began on Tuesday." in out and "Ukrainian officials" in out
+    assert out.endswith("…") and "More words follow here. More words" not in out
+
+
+def test_sources_panel_lists_headline_id_and_highlighted_passage():
+    answer = Answer("Witkoff went [1].", [citation()])
+    out = render.sources_html(answer, {"a1": ("Envoys meet", ARTICLE)}, turn=2, active=1)
+    assert 'id="src-2-1"' in out and 'class="source active"' in out
+    assert "Envoys &lt;meet&gt; in Moscow" in out and "<code>a1</code>" in out
+    assert "<mark>Steve Witkoff" in out and "Open article" in out
+
+
+def test_sources_panel_is_empty_for_refusals_and_before_any_question():
+    refused = Answer("The articles don't say.", [], refused=True)
+    assert "No sources" in render.sources_html(refused, {}, 0)
+    assert "<article" not in render.sources_html(None, {}, 0)
+
+
+def test_article_view_marks_the_quote_even_if_offsets_drifted():
+    exact = render.article_html(citation(), ("Envoys meet", ARTICLE))
+    assert (
+        f'<mark class="quote">{QUOTE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")}</mark>'
+        in exact
+    )
+    assert exact.count("<mark") == 1 and "&lt;Putin&gt;" in exact
+    drifted = render.article_html(citation(start=3), ("Envoys meet", ARTICLE))
+    assert drifted.count('<mark class="quote">') == 1
+    missing = render.article_html(citation(), None)
+    assert "no longer in the index" in missing
+
+
+def test_corpus_line_says_how_many_and_which():
+    out = render.corpus_html(5, ["First <headline>", "Second", "Third", "Fourth", "Fifth"])
+    assert "5 news articles" in out and "First &lt;headline&gt;" in out and "2 more" in out
+    assert out.count("<li>") == 5
+    assert "No articles" in render.corpus_html(0, [])
+
+
+def test_a_very_long_article_is_shown_around_its_quote():
+    text = "Long story\n\n" + "Filler sentence here. " * 10_000 + QUOTE + " The end." * 10
+    start = text.index(QUOTE)
+    out = render.article_html(citation(start=start), ("Long story", text))
+    assert len(out) < render.ARTICLE_CHARS + 1_000
+    assert out.count('<mark class="quote">') == 1 and "The end." in out
+
+
+def test_the_sources_panel_names_the_question_it_belongs_to():
+    answer = Answer("Witkoff went [1].", [citation()])
+    out = render.sources_html(answer, {}, turn=0, asked="Who <went>?")
+    assert "For “Who &lt;went&gt;?”" in out

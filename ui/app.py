@@ -1,0 +1,363 @@
+"""The web chat: one Gradio Blocks app over the shared engine, chat state kept per session.
+
+The engine is thread-safe and shared; everything that belongs to one conversation (what the
+chat shows, the answers and their citations) lives in that browser session's `gr.State`.
+Links between the chat, the sources panel and the article view go through one small click
+handler (`CITE_JS`) that sends "turn:n" back to Python, so a `[n]` in any earlier answer still
+opens its own source.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index import offline
+
+offline.prepare()  # before gradio is imported: no analytics
+
+import gradio as gr  # noqa: E402
+
+from assistant.api import clean_question  # noqa: E402
+from assistant.errors import EmptyQuestion  # noqa: E402
+from assistant.models import Answer  # noqa: E402
+from ui import render  # noqa: E402
+from ui.style import CSS, THEME  # noqa: E402
+from ui.uploads import MAX_BYTES, UploadRejected, add_upload  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "Who did Trump send to Moscow to meet Putin?",
+    "Which parts of the US peace plan does Putin reject?",
+    "How long did the talks in the Kremlin last?",
+    "What did Lavrov tell the TASS news agency?",
+]
+STREAM_DELAY = 0.02  # seconds between streamed word chunks
+CONCURRENCY = 16  # chats answered at the same time; the engine answers read-only
+CORPUS_LISTED = 40  # headlines listed under the corpus line
+
+CITE_JS = """
+const handler = (event) => {
+  const link = event.target.closest && event.target.closest('a[data-cite], a.cite');
+  if (!link) return;
+  const found = (link.dataset.cite || '').match(/^(\\d+):(\\d+)$/)
+    || (link.getAttribute('href') || '').match(/src-(\\d+)-(\\d+)$/);
+  if (!found) return;
+  event.preventDefault();
+  event.stopPropagation();
+  trigger('click', {cite: `${found[1]}:${found[2]}`});
+};
+if (window.__assistantCite) document.removeEventListener('click', window.__assistantCite, true);
+window.__assistantCite = handler;
+document.addEventListener('click', handler, true);
+"""
+
+SCROLL_JS = """
+watch('value', () => {
+  const mark = element.querySelector('mark.quote');
+  if (mark) mark.scrollIntoView({block: 'center', behavior: 'smooth'});
+});
+"""
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: Answer | None  # None when answering failed
+
+
+@dataclass
+class Session:
+    """One browser session's conversation; never shared between sessions."""
+
+    messages: list[dict] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+
+    def history(self) -> list[tuple[str, str]]:
+        return [(t.question, t.answer.text) for t in self.turns if t.answer is not None]
+
+
+class ChatUI:
+    """The event handlers, bound to one engine; holds no per-user state itself."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+
+    def respond(self, question: str, session: Session | None) -> Iterator[tuple]:
+        """Answer one message, streaming it word by word; yields the values of CHAT_OUTPUTS."""
+        session = _copy(session)
+        try:
+            question = clean_question(question)
+        except EmptyQuestion:
+            hint = render.notice_html("Type a question about the articles first.")
+            session.messages.append(_bot(hint))
+            yield _chat_out(session)
+            return
+        session.messages.append({"role": "user", "content": html.escape(question)})
+        yield _chat_out(session)
+        try:
+            answer = self.engine.answer(question, session.history())
+        except Exception as err:  # shown as a message, logged in full for whoever runs it
+            log.exception("answering %r failed", question)
+            session.turns.append(Turn(question, None))
+            session.messages.append(_bot(render.notice_html(_sorry(err))))
+            yield _chat_out(session)
+            return
+        turn = len(session.turns)
+        session.turns.append(Turn(question, answer))
+        session.messages.append(_bot(""))
+        for prefix in render.word_prefixes(answer.text):
+            html_text = render.answer_html(
+                prefix, answer.citations, turn, answer.refused, streaming=prefix != answer.text
+            )
+            session.messages[-1] = _bot(html_text)
+            yield _chat_out(session)
+            time.sleep(STREAM_DELAY)
+        sources = render.sources_html(answer, self._texts(answer), turn, asked=question)
+        yield _chat_out(session, answer.to_dict(), sources, render.article_html(None, None))
+
+    def ask_example(self, session: Session | None, evt: gr.SelectData) -> Iterator[tuple]:
+        value = evt.value
+        question = value.get("text", "") if isinstance(value, dict) else str(value)
+        yield from self.respond(question, session)
+
+    def open_source(self, session: Session | None, evt: gr.EventData) -> tuple[str, str]:
+        """Show the sources of the turn a link belongs to, and the cited article in full."""
+        try:
+            turn, n = (int(part) for part in str(evt.cite).split(":"))
+            past = (session or Session()).turns[turn]
+            answer = past.answer
+            citation = next(c for c in answer.citations if c.n == n)
+        except (AttributeError, ValueError, IndexError, StopIteration, TypeError):
+            return gr.skip(), render.notice_html("That source belongs to a chat that has ended.")
+        texts = self._texts(answer)
+        return (
+            render.sources_html(answer, texts, turn, active=n, asked=past.question),
+            render.article_html(citation, texts.get(citation.article_id)),
+        )
+
+    def new_chat(self) -> tuple:
+        return "", [], Session(), render.sources_html(None, {}, 0), render.article_html(None, None)
+
+    def add_article(self, path: str | None) -> tuple[None, str, str]:
+        """Add an uploaded .txt/.md file to the corpus and index it; explain any refusal."""
+        if not path:
+            return None, gr.skip(), gr.skip()
+        name = Path(path).name
+        try:
+            added = add_upload(self.engine, Path(path), name)
+        except UploadRejected as err:
+            return None, render.status_html(f"Not added: {err}.", ok=False), gr.skip()
+        except Exception as err:
+            log.exception("adding %s failed", name)
+            return None, render.status_html(f"Not added: {_sorry(err)}", ok=False), gr.skip()
+        a = added.article
+        message = f"Added “{a.title}” as {added.path.name}; ask about it now."
+        return None, render.status_html(message, ok=True), self.corpus()
+
+    def corpus(self) -> str:
+        try:
+            ids = sorted(i for i, s in self.engine.store.articles().items() if s.done)
+            texts = self.engine.store.article_texts(ids[:CORPUS_LISTED])
+        except Exception:
+            log.exception("reading the corpus summary failed")
+            return render.corpus_html(0, [])
+        return render.corpus_html(len(ids), [texts[i][0] for i in ids if i in texts])
+
+    def _texts(self, answer: Answer) -> dict:
+        if not answer.citations:
+            return {}
+        try:
+            return self.engine.store.article_texts(c.article_id for c in answer.citations)
+        except Exception:
+            log.exception("reading cited articles failed")
+            return {}
+
+
+def _chat_out(session: Session, answer=None, sources=None, article=None) -> tuple:
+    """(answer JSON, chat, sources, article, question box, session); None leaves a panel as is."""
+    keep = gr.skip()
+    return (
+        answer,
+        list(session.messages),  # a snapshot: the next chunk replaces the last message
+        keep if sources is None else sources,
+        keep if article is None else article,
+        "",
+        session,
+    )
+
+
+def _copy(session: Session | None) -> Session:
+    if session is None:
+        return Session()
+    return Session(messages=list(session.messages), turns=list(session.turns))
+
+
+def _bot(content: str) -> dict:
+    return {"role": "assistant", "content": content}
+
+
+def _sorry(err: Exception) -> str:
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return f"Sorry, something went wrong ({reason[:200]}). Please try again in a moment."
+
+
+def build_app(engine) -> gr.Blocks:
+    ui = ChatUI(engine)
+    with gr.Blocks(title="Ask the news") as demo:
+        session = gr.State(None)
+        with gr.Column(elem_classes="app-header"):
+            gr.HTML(
+                "<h1>Ask the news</h1><p>Every sentence of an answer is quoted from an article "
+                "and cites it as <span class='cite-sample'>[n]</span>; when the articles don't "
+                "say, the assistant tells you so.</p>"
+            )
+            corpus_line = gr.HTML(ui.corpus(), label="corpus", elem_id="corpus-line")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=380):
+                chatbot = gr.Chatbot(
+                    label="chat",
+                    elem_id="chat",
+                    show_label=False,
+                    height=520,
+                    examples=[{"text": q} for q in EXAMPLES],
+                    placeholder="**Ask about the articles.** Try one of these, or type below.",
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=[],
+                    layout="bubble",
+                )
+                box = gr.Textbox(
+                    label="question",
+                    elem_id="question",
+                    show_label=False,
+                    placeholder="Ask a question and press Enter…",
+                    submit_btn="Ask",
+                    autofocus=True,
+                    max_length=2000,
+                )
+                with gr.Row(elem_classes="chat-tools"):
+                    new_chat = gr.Button("New chat", size="sm", variant="secondary", scale=0)
+                    gr.HTML(
+                        "<span class='hint'>Enter sends · Tab reaches the [n] links</span>",
+                        elem_classes="hint-box",
+                    )
+                with gr.Accordion("Add an article", open=False, elem_id="add-article"):
+                    gr.HTML(
+                        f"<p class='hint'>A .txt or .md file in UTF-8, up to "
+                        f"{MAX_BYTES // 2**20} MB; its first line is the headline. It can be "
+                        "cited from the next question on.</p>"
+                    )
+                    upload = gr.File(
+                        elem_id="upload",
+                        label="article file",
+                        file_types=[".txt", ".md"],
+                        type="filepath",
+                        height=120,
+                    )
+                    upload_status = gr.HTML(label="status", elem_id="upload-status")
+            with gr.Column(scale=2, min_width=320, elem_classes="side"):
+                gr.HTML("<h2 class='panel-title'>Sources</h2>")
+                sources = gr.HTML(
+                    render.sources_html(None, {}, 0),
+                    label="sources",
+                    elem_id="sources",
+                    max_height=360,
+                    js_on_load=CITE_JS,
+                )
+                gr.HTML("<h2 class='panel-title'>Article</h2>")
+                article = gr.HTML(
+                    render.article_html(None, None),
+                    label="article",
+                    elem_id="article-view",
+                    js_on_load=SCROLL_JS,
+                )
+        answer_json = gr.JSON(visible=False, label="answer")
+
+        chat_outputs = [answer_json, chatbot, sources, article, box, session]
+        box.submit(ui.respond, [box, session], chat_outputs, api_name="chat")
+        chatbot.example_select(ui.ask_example, [session], chat_outputs, api_visibility="private")
+        sources.click(ui.open_source, [session], [sources, article], api_visibility="private")
+        reset = [box, chatbot, session, sources, article]
+        new_chat.click(ui.new_chat, None, reset, api_visibility="private").then(
+            None, js="() => document.querySelector('#question textarea')?.focus()"
+        )
+        chatbot.clear(ui.new_chat, None, reset, api_visibility="private")
+        upload.upload(
+            ui.add_article,
+            [upload],
+            [upload, upload_status, corpus_line],
+            api_name="add_article",
+            concurrency_limit=1,
+        )
+        demo.load(ui.corpus, None, corpus_line, api_visibility="private")
+    return demo
+
+
+def auth_from_env(value: str | None) -> tuple[str, str] | None:
+    """`ASSISTANT_UI_AUTH=user:password` -> ("user", "password"); unset -> no login."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("ASSISTANT_UI_AUTH must look like user:password")
+    return user, password
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def launch(
+    settings=None,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    auth: tuple[str, str] | None = None,
+    prevent_thread_lock: bool = False,
+    quiet: bool = False,
+) -> gr.Blocks:
+    """Index the corpus (incrementally), then serve the chat; never a public share link."""
+    from assistant.engine import get_engine
+    from assistant.settings import Settings
+    from index.errors import CorpusError
+
+    engine = get_engine(settings or Settings())
+    try:
+        engine.index()
+    except CorpusError:
+        if engine.store.count() == 0:
+            raise
+        log.warning("corpus folder unreadable; serving the existing index", exc_info=True)
+    demo = build_app(engine)
+    demo.queue(default_concurrency_limit=CONCURRENCY)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        auth=auth,
+        auth_message="This chat is private: sign in with the account you were given.",
+        prevent_thread_lock=prevent_thread_lock,
+        quiet=quiet,
+        show_error=False,
+        theme=THEME,
+        css=CSS,
+        footer_links=["api"],
+        max_file_size=MAX_BYTES * 4,  # larger files never reach our handler; ours say why
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        enable_monitoring=False,
+    )
+    return demo

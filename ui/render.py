@@ -1,0 +1,194 @@
+"""Answers, sources and articles as HTML for the web chat: pure functions, no Gradio.
+
+Every piece of article text goes through `html.escape`; the only markup is ours. Element ids
+carry the turn number, so a `[n]` in an old answer still names its own source, not the newest.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Mapping, Sequence
+
+from assistant.models import Answer, Citation
+
+CONTEXT_CHARS = 100  # surrounding text shown on each side of a quote in the sources panel
+ARTICLE_CHARS = 60_000  # a longer article is shown around the quote, not sent whole
+_MARKER = re.compile(r"\[(\d+)\]")
+
+Texts = Mapping[str, tuple[str, str]]  # article id -> (title, text), as Store.article_texts
+
+
+def source_id(turn: int, n: int) -> str:
+    return f"src-{turn}-{n}"
+
+
+def cite_link(turn: int, n: int, title: str) -> str:
+    return (
+        f'<a class="cite" href="#{source_id(turn, n)}" data-cite="{turn}:{n}" '
+        f'title="{html.escape(title, quote=True)}">[{n}]</a>'
+    )
+
+
+def answer_html(
+    text: str, citations: Sequence[Citation], turn: int, refused: bool, streaming: bool = False
+) -> str:
+    """One chat message: the answer with each known `[n]` turned into a link to its source.
+
+    While `streaming`, the message carries the class `streaming` (a cursor shows it is not done).
+    """
+    state = " streaming" if streaming else ""
+    if refused:
+        return (
+            f'<div class="refusal{state}"><span class="refusal-tag">Not in the articles</span>'
+            f"<p>{html.escape(text)}</p></div>"
+        )
+    titles = {c.n: c.title for c in citations}
+
+    def link(match: re.Match) -> str:
+        n = int(match.group(1))
+        return cite_link(turn, n, titles[n]) if n in titles else match.group(0)
+
+    text = " ".join(text.split())  # one line: the chat's markdown leaves an HTML block alone
+    return f'<div class="answer{state}">{_MARKER.sub(link, html.escape(text))}</div>'
+
+
+def notice_html(text: str) -> str:
+    """A friendly message in the chat for anything that is not an answer (errors, hints)."""
+    return f'<div class="notice">{html.escape(text)}</div>'
+
+
+def status_html(message: str, ok: bool) -> str:
+    """The line under the uploader saying what happened to the file."""
+    kind = "ok" if ok else "error"
+    return f'<div class="status status-{kind}" role="status">{html.escape(message)}</div>'
+
+
+def word_prefixes(text: str, words_per_step: int = 3) -> Iterator[str]:
+    """Growing prefixes of `text`, cut at word boundaries, ending with `text` itself."""
+    spans = [m.end() for m in re.finditer(r"\S+", text)]
+    for i in range(words_per_step - 1, len(spans), words_per_step):
+        if spans[i] < len(text):
+            yield text[: spans[i]]
+    yield text
+
+
+def passage_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> str:
+    """The quote marked inside a little of the text around it, cut at word boundaries."""
+    lo, hi = max(0, start - context), min(len(text), end + context)
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else lo
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else hi
+    before = html.escape(" ".join(text[lo:start].split()))
+    after = html.escape(" ".join(text[end:hi].split()))
+    quote = html.escape(text[start:end])
+    return (
+        f"{'… ' if lo > 0 else ''}{before} <mark>{quote}</mark> {after}"
+        f"{' …' if hi < len(text) else ''}"
+    ).strip()
+
+
+def locate(citation: Citation, text: str) -> tuple[int, int] | None:
+    """Where the quote sits in the article text, trusting the offsets only when they check out."""
+    if text[citation.start : citation.end] == citation.quote:
+        return citation.start, citation.end
+    found = text.find(citation.quote)
+    return (found, found + len(citation.quote)) if found != -1 and citation.quote else None
+
+
+def sources_html(
+    answer: Answer | None, texts: Texts, turn: int, active: int | None = None, asked: str = ""
+) -> str:
+    """The sources panel: one card per citation, passage in context, a link to the article.
+
+    `asked` is the question as typed; the panel names it, since it may show an earlier turn.
+    """
+    if answer is None or answer.refused or not answer.citations:
+        hint = (
+            "No sources: the articles don't answer this."
+            if answer is not None
+            else "Ask a question; the passages each answer cites appear here."
+        )
+        return f'<div class="sources-empty">{html.escape(hint)}</div>'
+    cards = [_card(c, texts.get(c.article_id), turn, c.n == active) for c in answer.citations]
+    caption = (
+        f'<div class="sources-for">For “{html.escape(_clip(asked, 90))}”</div>' if asked else ""
+    )
+    return '<div class="sources">' + caption + "".join(cards) + "</div>"
+
+
+def _card(citation: Citation, article: tuple[str, str] | None, turn: int, active: bool) -> str:
+    span = locate(citation, article[1]) if article else None
+    if article and span:
+        passage = passage_html(article[1], *span)
+    else:
+        passage = f"<mark>{html.escape(citation.quote)}</mark>"
+    classes = "source active" if active else "source"
+    return (
+        f'<article class="{classes}" id="{source_id(turn, citation.n)}">'
+        f'<header><span class="source-n">{citation.n}</span>'
+        f'<span class="source-title">{html.escape(citation.title)}</span></header>'
+        f'<p class="passage">{passage}</p>'
+        f"<footer><code>{html.escape(citation.article_id)}</code>"
+        f'<a class="open-article" href="#{source_id(turn, citation.n)}" '
+        f'data-cite="{turn}:{citation.n}">Open article ›</a></footer></article>'
+    )
+
+
+def article_html(citation: Citation | None, article: tuple[str, str] | None) -> str:
+    """The whole article, the cited quote marked (`mark.quote`) so it can be scrolled to."""
+    if citation is None:
+        return (
+            '<div class="article-empty">Open a source ([n] in an answer, or '
+            "“Open article” on a card) to read the whole article here.</div>"
+        )
+    if article is None:
+        return notice_html(f"The article {citation.article_id} is no longer in the index.")
+    title, text = article
+    span = locate(citation, text)
+    if span:
+        start, end = span
+        lo, hi = _window(len(text), start, end)
+        body = (
+            f"{'… ' if lo else ''}{html.escape(text[lo:start])}"
+            f'<mark class="quote">{html.escape(text[start:end])}</mark>'
+            f"{html.escape(text[end:hi])}{' …' if hi < len(text) else ''}"
+        )
+    else:
+        body = html.escape(text[:ARTICLE_CHARS]) + (" …" if len(text) > ARTICLE_CHARS else "")
+    return (
+        f'<div class="article"><div class="article-head"><span class="source-n">{citation.n}</span>'
+        f"<div><h3>{html.escape(title)}</h3><code>{html.escape(citation.article_id)}</code></div>"
+        f'</div><div class="article-body">{body}</div></div>'
+    )
+
+
+def _window(length: int, start: int, end: int) -> tuple[int, int]:
+    """All of an article, or for a very long one the part around the quote."""
+    if length <= ARTICLE_CHARS:
+        return 0, length
+    half = max(0, ARTICLE_CHARS - (end - start)) // 2
+    lo = max(0, start - half)
+    return lo, min(length, max(end + half, lo + ARTICLE_CHARS))
+
+
+def corpus_html(count: int, titles: Sequence[str], shown: int = 3) -> str:
+    """The short line saying what the corpus holds, with every headline one click away."""
+    if count == 0:
+        return '<div class="corpus">No articles are indexed yet: add one below.</div>'
+    noun = "article" if count == 1 else "articles"
+    named = "; ".join(f"<i>{html.escape(_clip(t, 70))}</i>" for t in titles[:shown])
+    more = f" and {count - shown} more" if count > shown else ""
+    items = "".join(f"<li>{html.escape(t)}</li>" for t in titles)
+    rest = f"<li>… and {count - len(titles)} more</li>" if count > len(titles) else ""
+    return (
+        f'<details class="corpus"><summary>Answers come from <b>{count} news {noun}</b>: '
+        f"{named}{more}.</summary><ul>{items}{rest}</ul></details>"
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

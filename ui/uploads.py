@@ -1,0 +1,129 @@
+"""Adding an article from the web page: check everything first, then write, then index.
+
+A rejected upload never touches the corpus folder or the index. An accepted one is written under
+a sanitised name through a temporary dot-file (which the corpus reader skips) and `os.replace`,
+so a reader never sees half a file, and the index is updated incrementally.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from index.corpus import ARTICLE_SUFFIXES, Article, article_from_text
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_STEM = 80
+
+_write_lock = threading.Lock()  # serialises name checks and writes; holds no chat state
+
+
+class UploadRejected(ValueError):
+    """The file cannot become an article; the message says why, for the person uploading."""
+
+
+@dataclass(frozen=True)
+class Added:
+    article: Article
+    path: Path
+    summary: str  # the index report, e.g. "1 added, 0 updated, ..."
+
+
+def safe_name(filename: str) -> str:
+    """A file name made of [A-Za-z0-9._-] only, without any directory part or leading dots."""
+    base = PureWindowsPath(PurePosixPath(str(filename)).name).name
+    suffix = Path(base).suffix.lower()
+    stem = base[: -len(suffix)] if suffix else base
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
+    stem = re.sub(r"_{2,}", "_", stem).strip("._-")[:MAX_STEM].rstrip("._-") or "article"
+    suffix = suffix if suffix in ARTICLE_SUFFIXES else ""
+    return stem + suffix
+
+
+def check_upload(
+    filename: str,
+    data: bytes,
+    corpus_dir: Path,
+    indexed: Mapping[str, str],
+) -> tuple[str, Article]:
+    """Validate an upload against the corpus and the index (article id -> sha256).
+
+    Returns the sanitised file name and the article; raises UploadRejected saying why not.
+    """
+    shown = PurePosixPath(str(filename)).name or "the file"
+    if Path(shown).suffix.lower() not in ARTICLE_SUFFIXES:
+        raise UploadRejected(f"{shown}: only .txt and .md articles can be added")
+    if len(data) > MAX_BYTES:
+        raise UploadRejected(f"{shown} is {len(data) / 2**20:.1f} MB; the limit is 5 MB")
+    if b"\x00" in data:
+        raise UploadRejected(f"{shown} looks binary (it contains NUL bytes), not like text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UploadRejected(
+            f"{shown} is not UTF-8 text (bad byte at offset {err.start}); save it as UTF-8"
+        ) from None
+    name = safe_name(shown)
+    try:
+        article = article_from_text(Path(name).stem, text.removeprefix("\ufeff"))
+    except ValueError as err:
+        raise UploadRejected(f"{shown} {err}") from None
+    same = next((i for i, sha in indexed.items() if sha == article.sha256), None)
+    if same is not None:
+        raise UploadRejected(f"{shown} has the same text as the article {same}, already indexed")
+    if article.id in indexed or _stem_taken(Path(corpus_dir), article.id):
+        raise UploadRejected(
+            f"an article named {article.id} already exists; rename the file and try again"
+        )
+    return name, article
+
+
+def add_upload(engine, source: Path, filename: str | None = None) -> Added:
+    """Check an uploaded file, write it into the corpus folder and index it incrementally."""
+    source = Path(source)
+    filename = filename or source.name
+    if source.stat().st_size > MAX_BYTES:  # don't read a huge file just to refuse it
+        raise UploadRejected(
+            f"{filename} is {source.stat().st_size / 2**20:.1f} MB; the limit is 5 MB"
+        )
+    data = source.read_bytes()
+    corpus_dir = Path(engine.settings.corpus_dir)
+    with _write_lock:
+        indexed = {i: s.sha256 for i, s in engine.store.articles().items()}
+        name, article = check_upload(filename, data, corpus_dir, indexed)
+        path = _write_new(corpus_dir, name, data)
+        try:
+            report = engine.index(corpus_dir)
+        except Exception:
+            path.unlink(missing_ok=True)
+            raise
+    return Added(article=article, path=path, summary=report.summary())
+
+
+def _stem_taken(corpus_dir: Path, stem: str) -> bool:
+    if not corpus_dir.is_dir():
+        return False
+    return any(p.stem.lower() == stem.lower() for p in corpus_dir.iterdir())
+
+
+def _write_new(corpus_dir: Path, name: str, data: bytes) -> Path:
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    target = corpus_dir / name
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=corpus_dir)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if target.exists():  # checked under the lock just before; never overwrite
+            raise UploadRejected(f"an article named {target.stem} already exists")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
