@@ -27,7 +27,8 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
-def _settings(**overrides):
+def load_settings(**overrides):
+    """Settings from the environment (plus overrides), or a clean error naming the variable."""
     from pydantic import ValidationError
 
     from assistant.settings import Settings
@@ -67,7 +68,7 @@ def index(corpus: Path | None) -> None:
     """Build or update the index; unchanged articles are skipped."""
     from tqdm import tqdm
 
-    settings = _settings(corpus_dir=corpus)
+    settings = load_settings(corpus_dir=corpus)
     engine = _engine(settings)
     bar = tqdm(total=0, unit="article", desc="indexing", file=sys.stderr, mininterval=0.5)
 
@@ -98,7 +99,7 @@ def ask(question: str, as_json: bool) -> None:
         question = clean_question(question)
     except EmptyQuestion as err:
         raise UserError(str(err)) from None
-    engine = _engine(_settings())
+    engine = _engine(load_settings())
     try:
         result = engine.answer(question)
     except (IndexingError, BackendError) as err:

@@ -110,12 +110,12 @@ def build_prompt(question: str, passages: Sequence[Hit]) -> str:
     """The user message: the passages as numbered, delimited data, then the question.
 
     Angle brackets inside article text are replaced, so an article cannot close the block
-    (`</sources>`) and write outside it.
+    (`</sources>`) and write outside it. Headlines are left out: tiny models answer with them.
     """
     lines = ["<sources>"]
     for n, hit in enumerate(passages, start=1):
         text = hit.matchable if hit.kind == "row" else hit.text
-        lines.append(f'<source id="{n}" title="{_data(hit.title)}">{_data(text)}</source>')
+        lines.append(f'<source id="{n}">{_data(text)}</source>')
     lines.append("</sources>")
     lines.append("")
     lines.append(f"Question: {question}")
@@ -123,4 +123,4 @@ def build_prompt(question: str, passages: Sequence[Hit]) -> str:
 
 
 def _data(text: str) -> str:
-    return " ".join(text.replace("<", "‹").replace(">", "›").replace('"', "'").split())
+    return " ".join(text.replace("<", "‹").replace(">", "›").split())

@@ -55,7 +55,8 @@ _STOPWORDS = frozenset(
     over own same she should so some such than that the their theirs them themselves then there
     these they this those through to too under until up very was we were what when where which
     while who whom why will with would you your yours yourself yourselves said says say according
-    article articles source sources text passage passages also however percent per cent""".split()
+    article articles source sources text passage passages also however percent per cent mention
+    mentioned mentions document""".split()
 )
 
 

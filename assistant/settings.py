@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     index_batch: int = Field(
         1024, ge=1, description="Chunks embedded and committed together while indexing."
     )
+    ui_auth: str | None = Field(
+        None, description="user:password to require a login in the web chat."
+    )
     candidates: int = Field(40, ge=5, le=500, description="Passages each retriever returns.")
     max_citations: int = Field(3, ge=1, le=10, description="Most sentences in one answer.")
     min_similarity: float = Field(

@@ -14,16 +14,14 @@ def chat_command(host: str, port: int) -> None:
     serve your network). Set ASSISTANT_UI_AUTH=user:password to require a login.
     Never creates a public share link.
     """
-    import os
-
-    from assistant.cli import UserError, _settings
+    from assistant.cli import UserError, load_settings
     from assistant.errors import CorpusError, IndexingError, StoreError
 
-    settings = _settings()
+    settings = load_settings()
     from ui.app import auth_from_env, is_loopback, launch
 
     try:
-        auth = auth_from_env(os.environ.get("ASSISTANT_UI_AUTH"))
+        auth = auth_from_env(settings.ui_auth)
     except ValueError as err:
         raise UserError(str(err)) from None
     if not is_loopback(host) and auth is None:
