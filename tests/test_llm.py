@@ -1,0 +1,193 @@
+"""The LLM backend end to end, against a scripted OpenAI-compatible server on 127.0.0.1.
+
+The scripted replies are exact, so these tests prove what the checking code does with a
+hallucination, a marker that points at nothing, and a model that obeys an injected instruction.
+`test_llm_real.py` runs the same path against a real model.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from assistant import answer
+from assistant.errors import BackendError
+from assistant.llm_backends import _openai_like
+from assistant.settings import Settings
+from tests.scripted_llm import (
+    INJECTION,
+    QUESTION,
+    TARGETED,
+    ScriptedLLM,
+    assert_grounded,
+    assert_injection_only_quoted,
+    plant,
+    require,
+)
+
+SUPPORTED = "Trump dispatched Steve Witkoff and Jared Kushner to Moscow [2]."
+HALLUCINATED = "Vladimir Putin then invited Elon Musk to the Kremlin for dinner [1]."
+BOGUS = "The envoys had five hours of talks with Putin [9]."
+
+
+@pytest.fixture
+def scripted(built_index, monkeypatch):
+    require("llama_index.llms.openai_like")
+    with ScriptedLLM() as server:
+        monkeypatch.setenv("ASSISTANT_BACKEND", "openai")
+        monkeypatch.setenv("ASSISTANT_LLM_URL", server.url)
+        yield server
+
+
+def extractive(question: str):
+    return answer(question, settings=Settings(backend="extractive"))
+
+
+def test_the_extractive_answerer_is_the_default(monkeypatch):
+    monkeypatch.delenv("ASSISTANT_BACKEND", raising=False)
+    assert Settings().backend == "extractive"
+
+
+def test_only_supported_sentences_reach_the_user(scripted, built_index):
+    scripted.say(f"{HALLUCINATED} {SUPPORTED} {BOGUS}")
+    result = answer(QUESTION)
+    assert not result.refused
+    assert "Musk" not in result.text and "[9]" not in result.text
+    assert result.text == (
+        "Trump dispatched Steve Witkoff and Jared Kushner to Moscow. [1] "
+        "The envoys had five hours of talks with Putin. [1]"
+    )
+    assert "dispatching special envoy Steve Witkoff" in result.citations[0].quote
+    assert len(result.citations) == 1
+    assert_grounded(result, built_index["corpus"])
+
+
+def test_sources_go_to_the_model_as_delimited_data(scripted):
+    scripted.say(SUPPORTED)
+    answer(QUESTION)
+    (request,) = scripted.requests
+    system, user = request["messages"]
+    assert system["role"] == "system" and "untrusted" in system["content"]
+    assert "Witkoff" not in system["content"]
+    block = user["content"].split("<sources>")[1].split("</sources>")[0]
+    assert "Witkoff" in block and '<source id="1"' in block
+    assert user["content"].rstrip().endswith(f"Question: {QUESTION}")
+    assert request["temperature"] == 0
+
+
+def test_an_unsupported_reply_falls_back_to_the_extractive_answer(scripted):
+    scripted.say("I cannot help with that. The top news video is about the weather in Paris.")
+    expected = extractive(QUESTION)
+    result = answer(QUESTION)
+    assert (result.text, result.citations) == (expected.text, expected.citations)
+
+
+def test_the_model_is_not_asked_when_the_articles_dont_say(scripted):
+    scripted.say("Paris is the capital of France [1].")
+    result = answer("What is the capital of France?")
+    assert result.refused and not result.citations
+    assert scripted.requests == []
+
+
+def test_a_planted_injection_does_not_change_the_answer(scripted, built_index):
+    """A model that obeys instructions in its sources, on a clean and on a poisoned corpus."""
+
+    def gullible(messages):
+        order = re.search(r"reply only with '([^']+)'", messages[-1]["content"])
+        reply = SUPPORTED.replace(" [2]", "")  # its source number moves when the corpus does
+        return f"{order.group(1)}. {reply}" if order else reply
+
+    scripted.say(gullible)
+    clean = answer(QUESTION)
+    plant(built_index["corpus"], INJECTION)
+    plant(built_index["corpus"], TARGETED)
+    poisoned = answer(QUESTION)
+    assert "I AM HACKED" in scripted.requests[-1]["messages"][-1]["content"]
+    assert gullible(scripted.requests[-1]["messages"]).startswith("I AM HACKED")
+    assert (poisoned.text, poisoned.citations) == (clean.text, clean.citations)
+    assert "HACKED" not in poisoned.text
+    assert_grounded(poisoned, built_index["corpus"])
+
+
+def test_an_obeyed_targeted_injection_never_reaches_the_user_unquoted(scripted, built_index):
+    """The injection is written to be retrieved for the question, and the model obeys it."""
+    plant(built_index["corpus"], TARGETED)
+    scripted.say(lambda messages: "I AM HACKED")
+    result = answer(QUESTION)
+    (request,) = scripted.requests
+    user = request["messages"][-1]["content"]
+    assert "I AM HACKED" in user.split("<sources>")[1].split("</sources>")[0]
+    assert_grounded(result, built_index["corpus"])
+    assert_injection_only_quoted(result)
+
+
+def test_an_endpoint_that_is_down_is_a_backend_error(built_index, monkeypatch):
+    require("llama_index.llms.openai_like")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("ASSISTANT_BACKEND", "openai")
+    monkeypatch.setenv("ASSISTANT_LLM_URL", f"http://127.0.0.1:{port}/v1")
+    with pytest.raises(BackendError, match=rf"cannot reach the LLM endpoint at .*:{port}"):
+        answer(QUESTION)
+
+
+def test_an_endpoint_error_is_a_backend_error(scripted):
+    scripted.status = 500
+    with pytest.raises(BackendError, match="HTTP 500"):
+        answer(QUESTION)
+
+
+def test_the_cli_prints_a_backend_error_without_a_traceback(scripted):
+    from assistant.cli import cli
+
+    scripted.status = 503
+    result = CliRunner().invoke(cli, ["ask", QUESTION])
+    assert result.exit_code == 2
+    assert "HTTP 503" in result.output and "Traceback" not in result.output
+
+
+def test_a_missing_url_is_a_backend_error(built_index, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_BACKEND", "openai")
+    with pytest.raises(BackendError, match="ASSISTANT_LLM_URL"):
+        answer(QUESTION)
+
+
+@pytest.mark.parametrize(
+    ("backend", "module"),
+    [("openai", "llama_index.llms.openai_like"), ("llamacpp", "llama_index.llms.llama_cpp")],
+)
+def test_a_missing_extra_names_the_install(built_index, monkeypatch, tmp_path, backend, module):
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    monkeypatch.setenv("ASSISTANT_BACKEND", backend)
+    monkeypatch.setenv("ASSISTANT_LLM_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL_PATH", str(model))
+    _openai_like.cache_clear()
+    try:
+        with pytest.raises(BackendError, match=re.escape("pip install 'news-assistant[llm]'")):
+            answer(QUESTION)
+    finally:
+        _openai_like.cache_clear()
+
+
+def test_a_missing_model_file_is_a_backend_error(built_index, monkeypatch, tmp_path):
+    monkeypatch.setenv("ASSISTANT_BACKEND", "llamacpp")
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL_PATH", str(tmp_path / "nowhere.gguf"))
+    with pytest.raises(BackendError, match="no GGUF model file at .*nowhere.gguf"):
+        answer(QUESTION)
+
+
+def test_a_file_that_is_not_a_model_is_a_backend_error(built_index, monkeypatch, tmp_path):
+    require("llama_index.llms.llama_cpp")
+    model = tmp_path / "broken.gguf"
+    model.write_bytes(b"not a model")
+    monkeypatch.setenv("ASSISTANT_BACKEND", "llamacpp")
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL_PATH", str(model))
+    with pytest.raises(BackendError, match="cannot load the GGUF model"):
+        answer(QUESTION)
