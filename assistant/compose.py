@@ -40,6 +40,12 @@ CORROBORATION_MARGIN = 0.04
 MIN_GAIN = 0.15  # share of the question a further sentence must newly cover
 
 _WORD = re.compile(r"[a-z0-9]+")
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget) (all |any |the )?(previous|prior|above|earlier) "
+    r"(instructions|prompts?|messages)\b|\b(ai|language model|chat) assistants?\b|"
+    r"\b(system prompt|you are an ai|as an ai)\b",
+    re.I,
+)
 _ENDS_SENTENCE = re.compile(r"[.!?…”\"’')\]]$")
 
 
@@ -155,9 +161,14 @@ def _gain(query: Query, new_terms: set[int]) -> float:
 
 
 def _answerable(candidate: Scored) -> bool:
-    """Headlines, table headers, questions and interview pleasantries are not answers."""
+    """Headlines, table headers, questions, pleasantries and planted instructions are not answers.
+
+    A sentence that talks to AI assistants is an injection attempt, not news: never quoted.
+    """
     hit = candidate.hit
     text = hit.text.strip()
+    if _INSTRUCTION.search(text):
+        return False
     if hit.kind == "header" or text == hit.title or text.endswith("?"):
         return False
     if hit.kind == "sentence" and not _ENDS_SENTENCE.search(text):

@@ -92,28 +92,26 @@ class Engine:
         history = normalize(history)
         searched = standalone(question, history)
         candidates = retriever.search(searched, self.settings.candidates)
+        asked = []
+        pieces = parts(question)
+        for piece in pieces:
+            text = searched if len(pieces) == 1 else standalone(piece, history)
+            found = candidates if len(pieces) == 1 else retriever.search(text, self.settings.candidates)
+            said = history[-1][1] if history else ""
+            query = analyse(piece, text, keywords.terms, keywords.idf, keywords.unknown_terms, said)
+            asked.append((query, found))
+        composed = compose(
+            asked,
+            keywords.terms,
+            keywords.previous,
+            self.settings.max_citations,
+            self.settings.min_similarity,
+        )
         if self.settings.backend != "extractive":
+            # the extractive answer is the LLM's relevance gate and its fallback
             from assistant.llm import compose_with_llm
 
-            composed = compose_with_llm(searched, candidates, self.settings)
-        else:
-            asked = []
-            pieces = parts(question)
-            for piece in pieces:
-                text = searched if len(pieces) == 1 else standalone(piece, history)
-                found = candidates if len(pieces) == 1 else retriever.search(text, self.settings.candidates)
-                said = history[-1][1] if history else ""
-                query = analyse(
-                    piece, text, keywords.terms, keywords.idf, keywords.unknown_terms, said
-                )
-                asked.append((query, found))
-            composed = compose(
-                asked,
-                keywords.terms,
-                keywords.previous,
-                self.settings.max_citations,
-                self.settings.min_similarity,
-            )
+            composed = compose_with_llm(searched, candidates, self.settings, extractive=composed)
         retrieved = list(dict.fromkeys(c.hit.article_id for c in candidates))
         return Answer(
             text=composed.text,

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field("local", description="Model name sent to the endpoint.")
     llm_api_key: str = Field("not-needed", description="API key for the endpoint, if it wants one.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for one LLM reply.")
+    llm_max_tokens: int = Field(192, ge=16, le=4096, description="Most tokens in one LLM reply.")
     llm_model_path: Path | None = Field(
         None, description="A GGUF file for backend=llamacpp (runs in-process)."
     )

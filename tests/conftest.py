@@ -65,7 +65,10 @@ def isolated(tmp_path, monkeypatch):
     data = tmp_path / "data"
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
-    for name in ("ASSISTANT_CHROMA_URL", "ASSISTANT_BACKEND", "ASSISTANT_LLM_URL"):
+    for name in (
+        "ASSISTANT_CHROMA_URL", "ASSISTANT_BACKEND", "ASSISTANT_LLM_URL", "ASSISTANT_LLM_MODEL",
+        "ASSISTANT_LLM_MODEL_PATH", "ASSISTANT_LLM_API_KEY", "ASSISTANT_UI_AUTH",
+    ):
         monkeypatch.delenv(name, raising=False)
     clear_engines()
     yield {"corpus": corpus, "data": data}
