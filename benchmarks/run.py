@@ -1,0 +1,91 @@
+"""One benchmark run: corpus -> both indexes -> answering side by side -> cold starts -> goals."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import platform
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+from benchmarks import newsarticles, product
+from benchmarks.measure import BenchError, child_env, eval_questions, timed_run
+from benchmarks.report import goals
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_bench(
+    articles: int | None,
+    seeds: Path,
+    workdir: Path,
+    source: Path,
+    raw_sample: int = 5000,
+) -> dict:
+    """Measure everything on the first `articles` news articles (None: all) plus the seeds."""
+    if importlib.util.find_spec("llama_index.vector_stores.chroma") is None:
+        raise BenchError(
+            "the naive baseline needs llama-index-vector-stores-chroma: "
+            "pip install -e '.[test]' (or pip install llama-index-vector-stores-chroma)"
+        )
+    began = time.perf_counter()
+    load = os.getloadavg()
+    news = newsarticles.read_articles(source, articles)
+    corpus = workdir / "corpus"
+    files = newsarticles.write_corpus(news, seeds, corpus)
+    say(f"bench corpus: {len(news)} news articles + seeds = {files} files in {corpus}")
+    questions = eval_questions()
+
+    result: dict = {"news_articles": len(news)}
+    result.update(product.help_time())
+    say("indexing with the assistant (then a no-op reindex, then the embedder alone)")
+    engine = product.open_engine(corpus, workdir / "index")
+    result.update(product.build(engine, corpus, raw_sample))
+    say("indexing with the naive llama-index pipeline (in its own process)")
+    naive = naive_build(corpus, workdir, questions)
+    say("answering: assistant, embed + search floor and naive retrieval, side by side")
+    from benchmarks.naive import open_retriever
+
+    timed = product.answering(engine, questions, open_retriever(workdir / "naive").retrieve)
+    naive["answer_p50_ms"] = timed.pop("baseline_p50_ms")
+    naive["answer_p95_ms"] = timed.pop("baseline_p95_ms")
+    result.update(timed)
+    say("timing cold starts (a fresh process answering one question)")
+    result.update(product.cold_start(corpus, workdir / "index"))
+    naive["cold_start_s"] = naive_cold_start(workdir / "naive")
+    result["naive"] = naive
+    result["goals"] = goals(result)
+    result["environment"] = {
+        "cpus": os.cpu_count(),
+        "load_avg_at_start": [round(x, 2) for x in load],
+        "python": platform.python_version(),
+        "chromadb": version("chromadb"),
+        "llama_index_core": version("llama-index-core"),
+        "raw_embed_sample": raw_sample,
+    }
+    result["bench_s"] = round(time.perf_counter() - began, 1)
+    return result
+
+
+def naive_build(corpus: Path, workdir: Path, questions) -> dict:
+    data = workdir / "naive"
+    asked = workdir / "questions.json"
+    out = workdir / "naive.json"
+    asked.write_text(
+        json.dumps([{"question": q.question, "articles": list(q.articles)} for q in questions]),
+        encoding="utf-8",
+    )
+    env = child_env()
+    run = [sys.executable, "-m", "benchmarks.naive"]
+    timed_run(run + ["build", str(corpus), str(data), str(asked), str(out)], env, show_stderr=True)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def naive_cold_start(data: Path) -> float:
+    run = [sys.executable, "-m", "benchmarks.naive", "ask", str(data), product.COLD_QUESTION]
+    return round(timed_run(run, child_env())[0], 2)
