@@ -129,7 +129,7 @@ def select(
             continue
         if e.hit.similarity < min_similarity:
             continue
-        gain = _gain(query, e.terms - covered)
+        gain = coverage(query, e.terms - covered)
         corroborates = e.typed and e.score >= chosen[0].score - CORROBORATION_MARGIN
         contradicts = e in passing and _disagree(query, [chosen[0], e])
         if gain >= MIN_GAIN or corroborates or contradicts:
@@ -154,10 +154,6 @@ def _weigh(query: Query, candidate: Scored, terms: Terms, previous: Previous) ->
         + (TYPE_BONUS if typed and query.wants else 0)
     )
     return Evidence(candidate, found, cover, typed, score)
-
-
-def _gain(query: Query, new_terms: set[int]) -> float:
-    return coverage(query, new_terms)
 
 
 def _answerable(candidate: Scored) -> bool:

@@ -92,12 +92,15 @@ class Engine:
         history = normalize(history)
         searched = standalone(question, history)
         candidates = retriever.search(searched, self.settings.candidates)
-        asked = []
+        said = history[-1][1] if history else ""
         pieces = parts(question)
+        asked = []
         for piece in pieces:
-            text = searched if len(pieces) == 1 else standalone(piece, history)
-            found = candidates if len(pieces) == 1 else retriever.search(text, self.settings.candidates)
-            said = history[-1][1] if history else ""
+            if len(pieces) == 1:
+                text, found = searched, candidates
+            else:  # each part of "How long ... and how many ...?" gets its own retrieval
+                text = standalone(piece, history)
+                found = retriever.search(text, self.settings.candidates)
             query = analyse(piece, text, keywords.terms, keywords.idf, keywords.unknown_terms, said)
             asked.append((query, found))
         composed = compose(
