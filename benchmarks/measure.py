@@ -54,8 +54,12 @@ def token_counts(texts: list[str]) -> tuple[int, int]:
     tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
     tokenizer.no_truncation()
     tokenizer.no_padding()
-    lengths = [len(e.ids) for e in tokenizer.encode_batch(texts)]
-    return sum(min(n, MAX_TOKENS) for n in lengths), sum(lengths)
+    seen = whole = 0
+    for lo in range(0, len(texts), 1000):  # a batch at a time: Encoding objects are large
+        lengths = [len(e.ids) for e in tokenizer.encode_batch(texts[lo : lo + 1000])]
+        seen += sum(min(n, MAX_TOKENS) for n in lengths)
+        whole += sum(lengths)
+    return seen, whole
 
 
 def ms(seconds: list[float], pct: float) -> float:

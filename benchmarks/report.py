@@ -19,7 +19,7 @@ ROWS = (
     "floor_p50_ms",
     "floor_p95_ms",
     "hit_at_5",
-    "rss_after_build_mb",
+    "rss_after_index_mb",
     "peak_rss_mb",
     "index_disk_mb",
     "cold_start_s",
