@@ -51,7 +51,9 @@ def run_bench(
     say("answering: assistant, embed + search floor and naive retrieval, side by side")
     from benchmarks.naive import open_retriever
 
-    timed = product.answering(engine, questions, open_retriever(workdir / "naive").retrieve)
+    timed = product.answering(
+        engine, questions, lambda: open_retriever(workdir / "naive").retrieve
+    )
     naive["answer_p50_ms"] = timed.pop("baseline_p50_ms")
     naive["answer_p95_ms"] = timed.pop("baseline_p95_ms")
     result.update(timed)
