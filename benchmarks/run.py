@@ -31,7 +31,7 @@ def run_bench(
     if importlib.util.find_spec("llama_index.vector_stores.chroma") is None:
         raise BenchError(
             "the naive baseline needs llama-index-vector-stores-chroma: "
-            "pip install -e '.[test]' (or pip install llama-index-vector-stores-chroma)"
+            "pip install -e '.[bench]' (or pip install llama-index-vector-stores-chroma)"
         )
     began = time.perf_counter()
     load = os.getloadavg()
