@@ -101,7 +101,7 @@ class Engine:
             else:  # each part of "How long ... and how many ...?" gets its own retrieval
                 text = standalone(piece, history)
                 found = retriever.search(text, self.settings.candidates)
-            query = analyse(piece, text, keywords.terms, keywords.idf, keywords.unknown_terms, said)
+            query = analyse(piece, text, keywords, said)
             asked.append((query, found))
         composed = compose(
             asked,

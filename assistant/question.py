@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.retrieval import KeywordIndex
 
 Terms = Callable[[str], set[int]]
 
@@ -63,30 +67,19 @@ class Query:
     numbers: tuple[str, ...] = ()  # numbers the question names; an answer must mention them
     said: str = ""  # the previous answer: a follow-up wants something new, not a repeat
 
-    @property
-    def weight(self) -> float:
-        return sum(self.focus.values()) + sum(self.context.values()) + self.unknown
-
 
 UNKNOWN_WEIGHT = 0.5  # times the median idf: unknown words may be paraphrases, or the gap itself
 
 
-def analyse(
-    asked: str,
-    standalone: str,
-    terms: Terms,
-    idf: dict[int, float],
-    unknown: Terms,
-    said: str = "",
-) -> Query:
-    focus = {t: idf[t] for t in terms(asked)}
+def analyse(asked: str, standalone: str, keywords: KeywordIndex, said: str = "") -> Query:
+    idf = keywords.idf
+    focus = {t: idf[t] for t in keywords.terms(asked)}
     context_text = standalone[: max(0, len(standalone) - len(asked))] if standalone != asked else ""
-    context = {t: 0.5 * idf[t] for t in terms(context_text) if t not in focus}
-    missing = len(set(unknown(asked)) - _QUESTION_WORDS)
-    median = sorted(idf.values())[len(idf) // 2] if idf else 1.0
+    context = {t: 0.5 * idf[t] for t in keywords.terms(context_text) if t not in focus}
+    missing = len(keywords.unknown_terms(asked) - _QUESTION_WORDS)
     numbers = tuple(re.findall(r"\b\d+\b", asked))
     return Query(
-        asked, standalone, focus, missing * UNKNOWN_WEIGHT * median, context,
+        asked, standalone, focus, missing * UNKNOWN_WEIGHT * keywords.median_idf, context,
         wanted(asked), standalone, numbers, said,
     )
 

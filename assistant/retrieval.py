@@ -37,12 +37,15 @@ class KeywordIndex:
         self._tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
         self._bm25 = bm25s.BM25()
         self.idf: dict[int, float] = {}
+        self.median_idf = 1.0
         if chunks:
             ids = self._tokenizer.tokenize(
                 [c.matchable for c in chunks], return_as="ids", show_progress=False
             )
             self._bm25.index(ids, show_progress=False)
             self.idf = _idf(ids, len(chunks))
+            if self.idf:
+                self.median_idf = sorted(self.idf.values())[len(self.idf) // 2]
 
     def terms(self, text: str) -> set[int]:
         """Stemmed, stopword-free term ids of text that the corpus knows (others can't match)."""
