@@ -11,15 +11,12 @@ import importlib.util
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from assistant.errors import BackendError
 from assistant.settings import Settings
 
 EXTRA = "pip install 'news-assistant[llm]'"
 TEMPERATURE = 0.0  # the same question gets the same answer
-MAX_TOKENS = 192  # answers are a few sentences
-TIMEOUT = 60.0  # seconds for one reply from an endpoint
 CONTEXT_WINDOW = 2048  # tokens; the prompt holds a few sentence-long passages
 
 
@@ -28,7 +25,7 @@ def chat(settings: Settings, system: str, user: str) -> str:
     if settings.backend == "openai":
         return _chat_openai(settings, system, user)
     if settings.backend == "llamacpp":
-        return _local_model(str(_model_path(settings)), _option(settings, "max_tokens")).chat(
+        return _local_model(str(_model_path(settings)), settings.llm_max_tokens).chat(
             system, user
         )
     raise BackendError(f"unknown answer backend {settings.backend!r}")
@@ -49,11 +46,6 @@ def packaged_gguf() -> Path | None:
     return None
 
 
-def _option(settings: Settings, name: str) -> Any:
-    """`settings.llm_<name>` when the settings have that field, else this module's default."""
-    return getattr(settings, f"llm_{name}", None) or globals()[name.upper()]
-
-
 def _chat_openai(settings: Settings, system: str, user: str) -> str:
     if not settings.llm_url:
         raise BackendError(
@@ -64,8 +56,8 @@ def _chat_openai(settings: Settings, system: str, user: str) -> str:
         settings.llm_url,
         settings.llm_model,
         settings.llm_api_key,
-        float(_option(settings, "timeout")),
-        int(_option(settings, "max_tokens")),
+        settings.llm_timeout,
+        settings.llm_max_tokens,
     )
     from llama_index.core.llms import ChatMessage
     from openai import APIConnectionError, APIStatusError, OpenAIError
