@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.compose import compose
-from assistant.followup import normalize, standalone
+from assistant.followup import normalize, resolve, standalone
 from assistant.models import Answer
 from assistant.question import analyse, parts
 from assistant.retrieval import KeywordIndex, Retriever
@@ -93,7 +93,7 @@ class Engine:
         searched = standalone(question, history)
         candidates = retriever.search(searched, self.settings.candidates)
         said = history[-1][1] if history else ""
-        pieces = parts(question)
+        pieces = parts(resolve(question, history))
         asked = []
         for piece in pieces:
             if len(pieces) == 1:

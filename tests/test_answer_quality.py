@@ -65,6 +65,21 @@ def test_a_follow_up_finds_something_new(built_index):
     assert "efforts that work towards peace" in result.text
 
 
+def test_an_elliptical_follow_up_takes_the_frame_of_the_previous_question(built_index):
+    # "of Ukraine" must also find "of Ukrainian territory": demonyms fold into their country
+    history = [("What share of the Donbas does Russia control?",
+                "Russian forces administer approximately 85% of the Donbas [1].")]
+    result = answer("And how much of Ukraine as a whole?", history=history)
+    assert result.question == "What share of Ukraine as a whole does Russia control?"
+    assert "20%" in result.text and "85%" not in result.text
+
+
+def test_a_pronoun_in_a_follow_up_means_the_person_just_named(built_index):
+    history = [("Who is Ukraine's lead negotiator?", "Rustem Umerov is Ukraine’s lead negotiator [1].")]
+    result = answer("Where is he meeting the US envoys?", history=history)
+    assert "Miami" in result.text or "Florida" in result.text
+
+
 def test_a_planted_instruction_is_never_quoted_as_an_answer(isolated):
     article = isolated["corpus"] / "002_349d635fff76aa66.txt"
     article.write_text(
