@@ -96,12 +96,12 @@ class Engine:
         pieces = parts(resolve(question, history))
         asked = []
         for piece in pieces:
-            if len(pieces) == 1:
+            if len(pieces) == 1 and not piece.context:
                 text, found = searched, candidates
             else:  # each part of "How long ... and how many ...?" gets its own retrieval
-                text = standalone(piece, history)
+                text = standalone(f"{piece.context} {piece.asked}".strip(), history)
                 found = retriever.search(text, self.settings.candidates)
-            query = analyse(piece, text, keywords, said)
+            query = analyse(piece.asked, text, keywords, said)
             asked.append((query, found))
         composed = compose(
             asked,

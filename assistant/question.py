@@ -30,6 +30,7 @@ _DATE = re.compile(
     r"(19|20)\d\d)\b",
     re.I,
 )
+_YEAR = re.compile(r"(19|20)\d\d")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z’'-]+(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-zA-Z’'-]+)*")
 _PLACE = re.compile(r"\b(?:in|to|at|near|from|into|toward)\s+(?:the\s+)?((?:[A-Z][a-zA-Z-]+\s?){1,3})")
 _PARTS = re.compile(
@@ -77,7 +78,8 @@ def analyse(asked: str, standalone: str, keywords: KeywordIndex, said: str = "")
     context_text = standalone[: max(0, len(standalone) - len(asked))] if standalone != asked else ""
     context = {t: 0.5 * idf[t] for t in keywords.terms(context_text) if t not in focus}
     missing = len(keywords.unknown_terms(asked) - _QUESTION_WORDS)
-    numbers = tuple(re.findall(r"\b\d+\b", asked))
+    # "point 7" must be in the answer; "in late 2024" only dates the question
+    numbers = tuple(n for n in re.findall(r"\b\d+\b", asked) if not _YEAR.fullmatch(n))
     return Query(
         asked, standalone, focus, missing * UNKNOWN_WEIGHT * keywords.median_idf, context,
         wanted(asked), standalone, numbers, said,
@@ -90,11 +92,61 @@ def wanted(question: str) -> str | None:
     return min(found)[1] if found else None
 
 
-def parts(question: str) -> list[str]:
-    """A question that asks several things ("How long ... and how many ...?") split into each."""
-    pieces = [p.strip(" ,;:?") for p in _PARTS.split(question)]
-    pieces = [p + "?" for p in pieces if len(p.split()) >= 3]
-    return pieces if len(pieces) > 1 else [question]
+@dataclass(frozen=True)
+class Part:
+    """One thing a question asks; context is what the whole question says around it."""
+
+    asked: str
+    context: str = ""
+
+
+_SCOPES = re.compile(  # "What territory does Russia demand: in the talks, and in his conditions?"
+    r"^(?P<head>.+?)\s*[,:;]\s*(?P<prep>in|for|at|on|during|from|about|by)\s+(?P<a>.+?),?\s+and\s+"
+    r"(?P=prep)\s+(?P<b>[^?]+)\??\s*$",
+    re.I,
+)
+_LIST = re.compile(  # "Who are the lead negotiators for the US, Ukraine and Russia?"
+    r"^(?P<head>.+?)\s+(?P<prep>for|in|of|from|by)\s+(?P<items>[^,?]+(?:,\s*[^,?]+)+,?\s+and\s+[^,?]+?)\??\s*$",
+    re.I,
+)
+_COMPARE = re.compile(
+    r"^how (?:does|do|did|is|are|was|were) (?P<a>.+?) (?:differ|compare|contrast) (?:from|to|with) "
+    r"(?P<b>[^?]+)\??\s*$|^what (?:is|are|was|were) the differences? between (?P<c>.+?) and "
+    r"(?P<d>[^?]+)\??\s*$",
+    re.I,
+)
+
+
+def parts(question: str) -> list[Part]:
+    """What a question asks, one part per thing, so each part is retrieved and answered itself.
+
+    "How long ... and how many ...?" is two questions; "X: in A, and in B" and "... for A, B and
+    C" ask X once per scope; "How does A differ from B?" asks about A and about B (an extractive
+    answer puts what each says side by side, it can't say the difference itself).
+    """
+    question = question.strip()
+    compared = _COMPARE.match(question)
+    if compared:
+        a, b = (compared.group("a") or compared.group("c")), (compared.group("b") or compared.group("d"))
+        return [Part(f"What about {a}?"), Part(f"What about {b.strip()}?")]
+    scoped = _SCOPES.match(question)
+    if scoped:
+        head, prep = scoped.group("head").strip(), scoped.group("prep")
+        return [Part(f"{head} {prep} {s.strip()}?") for s in (scoped.group("a"), scoped.group("b"))]
+    listed = _LIST.match(question)
+    if listed and not _PARTS.search(question):
+        items = re.split(r",\s*(?:and\s+)?|\s+and\s+", listed.group("items"))
+        head, prep = listed.group("head").strip(), listed.group("prep")
+        return [Part(f"{head} {prep} {i.strip()}?") for i in items if i.strip()]
+    head, *rest = re.split(r":\s*(?=(?:how|what|where|when|who|which|why)\b)", question, maxsplit=1, flags=re.I)
+    # "What do the reports say about a ceasefire: what did ... and how does ...?": the head is
+    # the topic of each part after the colon, not a question of its own
+    context = head.strip(" ?") if rest else ""
+    pieces = [p.strip(" ,;:?") for p in _PARTS.split(rest[0] if rest else question)]
+    found = [Part(p + "?", context) for p in pieces if len(p.split()) >= 3]
+    if len(found) == 1 and context:
+        return [Part(found[0].asked, context)]
+    return found if len(found) > 1 else [Part(question)]
 
 
 def coverage(query: Query, sentence_terms: set[int]) -> float:

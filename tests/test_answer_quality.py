@@ -65,6 +65,13 @@ def test_a_follow_up_finds_something_new(built_index):
     assert "efforts that work towards peace" in result.text
 
 
+def test_a_comparison_quotes_each_side_from_its_own_article(built_index):
+    # "late 2024" dates the question; unlike "point 7" it need not be in the answer
+    result = answer("How does the plan reported in late 2024 differ from the plan discussed in Moscow with Putin?")
+    assert re.search(r"20 years|two decades", result.text) and "point by point" in result.text
+    assert {c.article_id[:3] for c in result.citations} >= {"004", "001"}
+
+
 def test_an_elliptical_follow_up_takes_the_frame_of_the_previous_question(built_index):
     # "of Ukraine" must also find "of Ukrainian territory": demonyms fold into their country
     history = [("What share of the Donbas does Russia control?",

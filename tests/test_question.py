@@ -1,0 +1,58 @@
+"""How a question is taken apart: its parts and the kind of answer each wants (pure functions)."""
+
+import pytest
+
+from assistant.question import Part, parts, wanted
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How long did the talks last and how many points did the plan have?",
+         [Part("How long did the talks last?"), Part("how many points did the plan have?")]),
+        # one question asked of two scopes
+        ("What territory does Russia demand: in the recent talks, and in Putin's earlier conditions?",
+         [Part("What territory does Russia demand in the recent talks?"),
+          Part("What territory does Russia demand in Putin's earlier conditions?")]),
+        # ... and of a list of three
+        ("Who are the lead negotiators for the US, Ukraine and Russia?",
+         [Part("Who are the lead negotiators for the US?"),
+          Part("Who are the lead negotiators for Ukraine?"),
+          Part("Who are the lead negotiators for Russia?")]),
+        # a comparison: what each side says
+        ("How does the plan reported in 2024 differ from the plan discussed in Moscow?",
+         [Part("What about the plan reported in 2024?"), Part("What about the plan discussed in Moscow?")]),
+        # a topic before the colon is the context of each part after it
+        ("What do the reports say about a ceasefire: what did the plan propose and how does Putin view it?",
+         [Part("what did the plan propose?", "What do the reports say about a ceasefire"),
+          Part("how does Putin view it?", "What do the reports say about a ceasefire")]),
+    ],
+)
+def test_a_question_is_split_into_what_it_asks(question, expected):
+    assert parts(question) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who did Trump send to Moscow to meet Putin?",
+        "What did Trump and Putin agree on?",  # two names are not two questions
+        "Which cities, Kyiv and Odesa, were hit?",  # a list of two is not split
+    ],
+)
+def test_a_single_question_is_one_part(question):
+    assert parts(question) == [Part(question)]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many people were wounded in Odesa?", "number"),
+        ("When did the talks take place?", "date"),
+        ("Which expert did the channel interview?", "name"),
+        ("Where will they meet next?", "place"),
+        ("What did Putin say about the plan?", None),
+    ],
+)
+def test_the_kind_of_answer_comes_from_the_question_phrase(question, kind):
+    assert wanted(question) == kind
