@@ -10,6 +10,7 @@ left open (multi-part questions) or corroborate it from another article.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,12 +82,21 @@ def compose(
     min_similarity: float,
 ) -> Composed:
     """Answer each part of a question from its own candidates; refuse if no part is answered."""
+    weighed = [
+        (query, [
+            _weigh(query, c, terms, previous)
+            for c in candidates
+            if _answerable(c) and not _repeats(c.hit.text, query.said)
+        ])
+        for query, candidates in asked
+    ]
+    firsts = _assign([_passing(q, evidence, min_similarity) for q, evidence in weighed])
     chosen: list[Evidence] = []
     unanswered: list[str] = []
     disputed = False
     per_part = max(1, max_citations // len(asked)) if len(asked) > 1 else max_citations
-    for query, candidates in asked:
-        found = select(query, candidates, terms, previous, per_part, min_similarity)
+    for (query, evidence), first in zip(weighed, firsts, strict=True):
+        found = _extend(query, evidence, first, per_part, min_similarity) if first else []
         if not found:
             unanswered.append(query.asked)
         disputed = disputed or _disagree(query, found)
@@ -100,28 +110,51 @@ def compose(
     return composed
 
 
-def select(
-    query: Query,
-    candidates: list[Scored],
-    terms: Terms,
-    previous: Previous,
-    max_citations: int,
-    min_similarity: float,
-) -> list[Evidence]:
-    """The sentences that answer query, best first; empty when none is good enough."""
-    evidence = [
-        _weigh(query, c, terms, previous)
-        for c in candidates
-        if _answerable(c) and not _repeats(c.hit.text, query.said)
-    ]
+def _passing(query: Query, evidence: list[Evidence], min_similarity: float) -> list[Evidence]:
+    """The sentences good enough to be the answer, best first."""
     passing = [
         e for e in evidence
         if e.hit.similarity >= min_similarity and e.cover >= MIN_COVERAGE and e.typed
     ]
-    if not passing:
-        return []
-    chosen = [max(passing, key=lambda e: e.score)]
-    covered = set(chosen[0].terms)
+    return sorted(passing, key=lambda e: e.score, reverse=True)
+
+
+def _assign(options: list[list[Evidence]], width: int = 3) -> list[Evidence | None]:
+    """The first sentence of each part, so that parts are answered by different sentences.
+
+    "What was proposed about a demilitarized zone, and how did Putin respond to it?": the table
+    row "Demilitarization Zones: Rejected" is the best sentence for both parts, but it answers
+    the second far better; the first then takes its next best. Picks maximise the total score
+    of the distinct sentences chosen (a sentence chosen twice counts once), over each part's
+    best few: a handful of parts at most, so trying every combination is cheap.
+    """
+    if len(options) == 1:
+        return [options[0][0] if options[0] else None]
+    tops = [o[:width] or [None] for o in options]
+    best, best_total = [t[0] for t in tops], -1.0
+    for combo in itertools.product(*tops):
+        total = 0.0
+        per_chunk: dict[str, float] = {}
+        for e in combo:
+            if e is not None:
+                per_chunk[e.hit.chunk_id] = max(per_chunk.get(e.hit.chunk_id, 0.0), e.score)
+        total = sum(per_chunk.values())
+        if total > best_total + 1e-9:
+            best, best_total = list(combo), total
+    return best
+
+
+def _extend(
+    query: Query,
+    evidence: list[Evidence],
+    first: Evidence,
+    max_citations: int,
+    min_similarity: float,
+) -> list[Evidence]:
+    """first, then sentences that cover what it left open, corroborate it or contradict it."""
+    passing = _passing(query, evidence, min_similarity)
+    chosen = [first]
+    covered = set(first.terms)
     for e in sorted(evidence, key=lambda e: e.score, reverse=True):
         if len(chosen) == max_citations:
             break
@@ -130,8 +163,8 @@ def select(
         if e.hit.similarity < min_similarity:
             continue
         gain = coverage(query, e.terms - covered)
-        corroborates = e.typed and e.score >= chosen[0].score - CORROBORATION_MARGIN
-        contradicts = e in passing and _disagree(query, [chosen[0], e])
+        corroborates = e.typed and e.score >= first.score - CORROBORATION_MARGIN
+        contradicts = e in passing and _disagree(query, [first, e])
         if gain >= MIN_GAIN or corroborates or contradicts:
             chosen.append(e)
             covered |= e.terms

@@ -47,7 +47,7 @@ _TYPES = [
 ]
 _SPECIFIC_ROLES = {
     "ambassador", "minister", "chancellor", "envoy", "negotiator", "adviser", "advisor",
-    "spokesman", "spokeswoman",
+    "spokesman", "spokeswoman", "expert",
 }
 _QUESTION_WORDS = {
     "how", "mani", "much", "what", "which", "who", "whom", "whose", "when", "where", "whi",
@@ -194,6 +194,10 @@ def _named_in_role(question: str, text: str, names: set[str]) -> bool:
         first = name.split()[0]
         for i, w in enumerate(words):
             if w == first and any(abs(i - j) <= 5 for j in spots):
+                return True
+        # an appositive: "Yuri Ushakov, Putin's senior foreign policy adviser and principal negotiator"
+        for role in roles:
+            if re.search(rf"{re.escape(name)},[^,;.]*?\b{role}", text, re.I):
                 return True
     return False
 

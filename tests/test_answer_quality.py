@@ -72,6 +72,14 @@ def test_a_comparison_quotes_each_side_from_its_own_article(built_index):
     assert {c.article_id[:3] for c in result.citations} >= {"004", "001"}
 
 
+def test_parts_of_a_question_are_answered_by_different_sentences(built_index):
+    # the table row "Demilitarization Zones: Rejected" is best for both parts but answers the
+    # second; the first part takes the sentence about the proposal itself
+    result = answer("What was proposed about a demilitarized zone, and how did Putin respond to demilitarization zones?")
+    assert "peacekeep" in result.text and "Rejected" in result.text
+    assert len(result.citations) >= 2
+
+
 def test_an_elliptical_follow_up_takes_the_frame_of_the_previous_question(built_index):
     # "of Ukraine" must also find "of Ukrainian territory": demonyms fold into their country
     history = [("What share of the Donbas does Russia control?",

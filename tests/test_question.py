@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.question import Part, parts, wanted
+from assistant.question import Part, Query, holds_answer, parts, wanted
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,23 @@ def test_a_single_question_is_one_part(question):
 )
 def test_the_kind_of_answer_comes_from_the_question_phrase(question, kind):
     assert wanted(question) == kind
+
+
+def _who(question: str) -> Query:
+    return Query(question, question, {}, wants=wanted(question), known=question)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "holds"),
+    [
+        ("Ukraine’s lead negotiator, Rustem Umerov, will travel to Miami.", True),
+        # an appositive puts the role several words after the name
+        ("Yuri Ushakov, Putin’s senior foreign policy adviser and principal negotiator, spoke.", True),
+        # a name nine words before an unnamed negotiator is someone else
+        ("Foreign Minister Andrii Sybiha accused Putin of wasting time while the negotiator waited.", False),
+        # no negotiator at all: whoever is named is not the answer
+        ("Steve Witkoff met Vladimir Putin in Moscow.", False),
+    ],
+)
+def test_who_is_the_negotiator_wants_the_name_beside_the_role(sentence, holds):
+    assert holds_answer(_who("Who is the negotiator?"), sentence) is holds
