@@ -160,10 +160,10 @@ def _extend(
             break
         if e in chosen or any(_near_duplicate(e.hit.text, c.hit.text) for c in chosen):
             continue
-        if e.hit.similarity < min_similarity:
+        if e.hit.similarity < min_similarity or not e.typed:
             continue
         gain = coverage(query, e.terms - covered)
-        corroborates = e.typed and e.score >= first.score - CORROBORATION_MARGIN
+        corroborates = e.score >= first.score - CORROBORATION_MARGIN
         contradicts = e in passing and _disagree(query, [first, e])
         if gain >= MIN_GAIN or corroborates or contradicts:
             chosen.append(e)

@@ -172,12 +172,43 @@ def holds_answer(query: Query, text: str) -> bool:
     """Whether text holds the kind of thing asked for, beyond what the question already says."""
     if any(not re.search(rf"\b{n}\b", text) for n in query.numbers):
         return False
+    if not _same_time(query.asked, text):
+        return False
     if query.wants is None:
         return True
     values = answer_values(query, text)
     if query.wants == "name" and values:
         return _named_in_role(query.asked, text, values)
     return bool(values)
+
+
+_ASKS_FUTURE = re.compile(r"\b(will|next|upcoming|going to)\b", re.I)
+_ASKS_PAST = re.compile(r"^\s*(\w+\s+){0,3}?(did|was|were|had)\b", re.I)
+_PROSPECTIVE = re.compile(
+    r"\b(will|next|upcoming|later|tomorrow|(scheduled|set|expected|preparing|planning|plans?|due|going) to|"
+    r"preparing for|subsequent)\b",
+    re.I,
+)
+
+# said of the event itself, not of something inside reported speech ("warned the US will ...")
+_PLANNED = re.compile(
+    r"\b((scheduled|set|expected|preparing|planning|plans?|due) to|preparing for|subsequent)\b", re.I
+)
+
+
+def _same_time(question: str, text: str) -> bool:
+    """A question about what will happen wants a sentence about the future, and a question about
+    what happened is not answered by a sentence saying it is still to come.
+
+    "On what date will they hold their next summit?" is not answered by "talks on Tuesday";
+    "What was agreed at the Miami meeting?" is not answered by "they are preparing to meet in
+    Miami". News reports the past in every tense but this one, so only the prospective is checked.
+    """
+    if _ASKS_FUTURE.search(question):
+        return bool(_PROSPECTIVE.search(text))
+    if _ASKS_PAST.search(question):
+        return not _PLANNED.search(text)
+    return True
 
 
 def _named_in_role(question: str, text: str, names: set[str]) -> bool:

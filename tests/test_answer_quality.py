@@ -53,6 +53,12 @@ def test_headlines_and_table_headers_are_never_the_answer(built_index):
             assert c.quote != "| Proposal Element | Putin’s Position |"
 
 
+def test_a_question_about_another_time_than_the_articles_is_refused(built_index):
+    # the articles date only past talks ("on Tuesday"), none a next summit
+    result = answer("On what date will Trump and Putin hold their next summit?")
+    assert result.refused and not result.citations
+
+
 def test_a_question_naming_a_number_the_articles_lack_is_refused(built_index):
     result = answer("What is the exact wording of point 7 of the US peace plan?")
     assert result.refused and not result.citations

@@ -76,3 +76,20 @@ def _who(question: str) -> Query:
 )
 def test_who_is_the_negotiator_wants_the_name_beside_the_role(sentence, holds):
     assert holds_answer(_who("Who is the negotiator?"), sentence) is holds
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        # a question about the future wants a sentence about the future
+        ("When will they meet next?", "They met on Tuesday in Moscow.", False),
+        ("When will they meet next?", "They are scheduled to meet Umerov on Thursday.", True),
+        # a question about what happened is not answered by what is still planned
+        ("What was agreed in Miami?", "The team is preparing to meet Ukrainian officials in Miami.", False),
+        ("What was agreed in Moscow?", "Putin and Witkoff agreed to keep talking.", True),
+        # a future inside reported speech is not a plan
+        ("What did Macron say?", "Macron cautioned that the US will betray Ukraine.", True),
+    ],
+)
+def test_a_sentence_answers_only_at_the_time_the_question_asks_about(question, sentence, holds):
+    assert holds_answer(Query(question, question, {}, wants=wanted(question), known=question), sentence) is holds
