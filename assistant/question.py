@@ -30,6 +30,7 @@ _DATE = re.compile(
     r"(19|20)\d\d)\b",
     re.I,
 )
+_QUOTED = re.compile(r"“([^”]{2,})”|\"([^\"]{2,})\"")
 _YEAR = re.compile(r"(19|20)\d\d")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z’'-]+(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-zA-Z’'-]+)*")
 _PLACE = re.compile(r"\b(?:in|to|at|near|from|into|toward)\s+(?:the\s+)?((?:[A-Z][a-zA-Z-]+\s?){1,3})")
@@ -40,6 +41,8 @@ _PARTS = re.compile(
 
 _ROLE = r"(leader|minister|official|expert|person|people|president|envoy|negotiator|adviser|advisor|chancellor|ambassador|head|spokesman|spokeswoman)"
 _TYPES = [
+    # "How did Trump rate the talks?" is answered in his words: "reasonably good"
+    ("quote", re.compile(r"\bhow (did|does|do|would) (\w+ ){1,3}(describe|rate|characteri[sz]e|call|assess|sum up)\b", re.I)),
     ("number", re.compile(r"\bhow (many|much|long|far|old|often)\b|\bwhat (share|percent(age)?|proportion|number|age)\b|\bwhat per ?cent\b", re.I)),
     ("date", re.compile(r"\bwhen\b|\b(what|which) (day|date|year|month|time)\b|\bsince when\b", re.I)),
     ("name", re.compile(r"\bwho(m|se)?\b|\b(which|what) (\w+ ){0,2}" + _ROLE + r"s?\b|\bname of\b", re.I)),
@@ -52,6 +55,7 @@ _SPECIFIC_ROLES = {
 _QUESTION_WORDS = {
     "how", "mani", "much", "what", "which", "who", "whom", "whose", "when", "where", "whi",
     "name", "exact", "kind", "type", "accord", "say", "said", "tell", "describ", "mean",
+    "rate", "character", "characteris", "call", "assess",  # the frame of a quote question
 }
 
 
@@ -243,6 +247,8 @@ def answer_values(query: Query, text: str) -> set[str]:
         found = [m.group(0) for m in _NAME.finditer(text) if not _sentence_start_only(m, text)]
     elif query.wants == "place":
         found = [m.group(1).strip() for m in _PLACE.finditer(text)]
+    elif query.wants == "quote":
+        found = [a or b for a, b in _QUOTED.findall(text)]
     else:
         return set()
     known = query.known.lower()

@@ -52,6 +52,8 @@ def test_a_single_question_is_one_part(question):
         ("Which expert did the channel interview?", "name"),
         ("Where will they meet next?", "place"),
         ("What did Putin say about the plan?", None),
+        ("How did Trump rate the first round?", "quote"),
+        ("How did the adviser describe the outcome?", "quote"),
     ],
 )
 def test_the_kind_of_answer_comes_from_the_question_phrase(question, kind):
@@ -93,3 +95,9 @@ def test_who_is_the_negotiator_wants_the_name_beside_the_role(sentence, holds):
 )
 def test_a_sentence_answers_only_at_the_time_the_question_asks_about(question, sentence, holds):
     assert holds_answer(Query(question, question, {}, wants=wanted(question), known=question), sentence) is holds
+
+
+def test_a_how_did_they_describe_question_wants_their_words():
+    query = Query("How did Trump rate the talks?", "", {}, wants="quote", known="How did Trump rate the talks?")
+    assert holds_answer(query, "Trump called the talks “reasonably good” on Wednesday.")
+    assert not holds_answer(query, "Trump sent Witkoff to the talks in Moscow.")
