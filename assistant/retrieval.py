@@ -1,7 +1,11 @@
-"""Hybrid retrieval: dense (MiniLM in Chroma) and keyword (BM25) rankings fused by RRF.
+"""Hybrid retrieval: dense (MiniLM in Chroma) and keyword (BM25) scores, fused.
 
 Dense search finds paraphrases; BM25 finds the rare names and numbers that small embedding
-models blur. Reciprocal rank fusion needs no score calibration between the two.
+models blur. The fusion is a convex combination of both scores, each scaled to the best in the
+pool, not reciprocal rank fusion: RRF ranks a passage that only BM25 finds, even first, below
+passages both lists hold in middling places, and "Rustem Umerov" among 98k unrelated chunks is
+exactly that passage. Measured on the eval set mixed into 3,788 news articles: hit@5 0.879 with
+RRF (k = 60; 0.864-0.879 with k = 5-20), 0.939 with this (Bruch et al. 2023 find the same).
 """
 
 from __future__ import annotations
@@ -13,14 +17,14 @@ import numpy as np
 from index.embedding import MiniLM
 from index.store import Hit, Store
 
-RRF_K = 60
+KEYWORD_SHARE = 0.3  # of the fused score; the rest is cosine similarity (both scaled to the best)
 MAX_QUERY_CHARS = 2000
 
 
 @dataclass(frozen=True)
 class Scored:
     hit: Hit
-    fused: float  # reciprocal rank fusion score
+    fused: float  # KEYWORD_SHARE * BM25 / best BM25 + the rest * cosine / best cosine
     keyword: float  # BM25 score (0 when the keywords found nothing)
 
 
@@ -34,6 +38,7 @@ class KeywordIndex:
 
         self.chunks = chunks
         self._by_id = {c.chunk_id: c for c in chunks}
+        self._position = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._tokenizer = Tokenizer(stemmer=_demonym_stemmer(Stemmer.Stemmer("english")), stopwords="en")
         self._bm25 = bm25s.BM25()
         self.idf: dict[int, float] = {}
@@ -65,14 +70,27 @@ class KeywordIndex:
         vocab = tok.get_vocab_dict()
         return {s for s in (tok.stemmer(w) for w in words) if s not in vocab}
 
-    def search(self, query: str, k: int) -> list[tuple[Hit, float]]:
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk (in `chunks` order) for query."""
         if not self.chunks:
-            return []
+            return np.zeros(0)
         ids = self._tokenizer.tokenize(
             [query], update_vocab=False, return_as="ids", show_progress=False
         )
+        return self._bm25.get_scores(ids[0])
+
+    def score_of(self, scores: np.ndarray, chunk_id: str) -> float:
+        """chunk_id's score in scores; 0 for a chunk indexed after this keyword index was built
+        (another process writing to the same Chroma server)."""
+        i = self._position.get(chunk_id)
+        return float(scores[i]) if i is not None and i < len(scores) else 0.0
+
+    def search(self, query: str, k: int) -> list[tuple[Hit, float]]:
+        scores = self.scores(query)
+        return self.search_scores(scores, k) if len(scores) else []
+
+    def search_scores(self, scores: np.ndarray, k: int) -> list[tuple[Hit, float]]:
         # scoring all and partitioning is 15x faster than bm25s.retrieve at 100k chunks
-        scores = self._bm25.get_scores(ids[0])
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
@@ -104,12 +122,15 @@ def _idf(docs: list[list[int]], n: int) -> dict[int, float]:
     return {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
 
 
-def fuse(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, key in enumerate(ranking, start=1):
-            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
-    return scores
+def fuse(similarity: dict[str, float], keyword: dict[str, float]) -> dict[str, float]:
+    """Each passage's share of the best cosine and of the best BM25 score, mixed."""
+    top_bm25 = max(keyword.values(), default=0.0) or 1.0
+    top_sim = max(similarity.values(), default=0.0) or 1.0
+    return {
+        cid: KEYWORD_SHARE * keyword.get(cid, 0.0) / top_bm25
+        + (1 - KEYWORD_SHARE) * max(sim, 0.0) / top_sim
+        for cid, sim in similarity.items()
+    }
 
 
 class Retriever:
@@ -123,16 +144,16 @@ class Retriever:
         question = question[:MAX_QUERY_CHARS]
         vector = self.encoder.encode_one(question)
         dense = self.store.search(vector, k)
-        keyword = self.keywords.search(question, k)
-        fused = fuse([[h.chunk_id for h in dense], [h.chunk_id for h, _ in keyword]])
+        scores = self.keywords.scores(question)
+        keyword = self.keywords.search_scores(scores, k) if len(scores) else []
         hits = {h.chunk_id: h for h in dense}
-        bm25 = {h.chunk_id: s for h, s in keyword}
         missing = [h.chunk_id for h, _ in keyword if h.chunk_id not in hits]
         sims = self.store.similarities(vector, missing)
         for h, _ in keyword:
             if h.chunk_id not in hits:
                 hits[h.chunk_id] = replace(h, similarity=sims.get(h.chunk_id, 0.0))
+        # a dense hit outside BM25's top k still has a BM25 score: look it up
+        bm25 = {cid: self.keywords.score_of(scores, cid) for cid in hits}
+        fused = fuse({cid: h.similarity for cid, h in hits.items()}, bm25)
         ranked = sorted(fused, key=fused.get, reverse=True)[:k]
-        return [Scored(hits[i], fused[i], bm25.get(i, 0.0)) for i in ranked]
-
-
+        return [Scored(hits[i], fused[i], bm25[i]) for i in ranked]
