@@ -133,7 +133,6 @@ def _assign(options: list[list[Evidence]], width: int = 3) -> list[Evidence | No
     tops = [o[:width] or [None] for o in options]
     best, best_total = [t[0] for t in tops], -1.0
     for combo in itertools.product(*tops):
-        total = 0.0
         per_chunk: dict[str, float] = {}
         for e in combo:
             if e is not None:
