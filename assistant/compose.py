@@ -90,13 +90,14 @@ def compose(
         ])
         for query, candidates in asked
     ]
-    firsts = _assign([_passing(q, evidence, min_similarity) for q, evidence in weighed])
+    passing = [_passing(evidence, min_similarity) for _, evidence in weighed]
+    firsts = _assign(passing)
     chosen: list[Evidence] = []
     unanswered: list[str] = []
     disputed = False
     per_part = max(1, max_citations // len(asked)) if len(asked) > 1 else max_citations
-    for (query, evidence), first in zip(weighed, firsts, strict=True):
-        found = _extend(query, evidence, first, per_part, min_similarity) if first else []
+    for (query, evidence), good, first in zip(weighed, passing, firsts, strict=True):
+        found = _extend(query, evidence, good, first, per_part, min_similarity) if first else []
         if not found:
             unanswered.append(query.asked)
         disputed = disputed or _disagree(query, found)
@@ -110,7 +111,7 @@ def compose(
     return composed
 
 
-def _passing(query: Query, evidence: list[Evidence], min_similarity: float) -> list[Evidence]:
+def _passing(evidence: list[Evidence], min_similarity: float) -> list[Evidence]:
     """The sentences good enough to be the answer, best first."""
     passing = [
         e for e in evidence
@@ -146,12 +147,12 @@ def _assign(options: list[list[Evidence]], width: int = 3) -> list[Evidence | No
 def _extend(
     query: Query,
     evidence: list[Evidence],
+    passing: list[Evidence],
     first: Evidence,
     max_citations: int,
     min_similarity: float,
 ) -> list[Evidence]:
     """first, then sentences that cover what it left open, corroborate it or contradict it."""
-    passing = _passing(query, evidence, min_similarity)
     chosen = [first]
     covered = set(first.terms)
     for e in sorted(evidence, key=lambda e: e.score, reverse=True):
