@@ -85,13 +85,12 @@ class KeywordIndex:
         i = self._position.get(chunk_id)
         return float(scores[i]) if i is not None and i < len(scores) else 0.0
 
-    def search(self, query: str, k: int) -> list[tuple[Hit, float]]:
-        scores = self.scores(query)
-        return self.search_scores(scores, k) if len(scores) else []
-
-    def search_scores(self, scores: np.ndarray, k: int) -> list[tuple[Hit, float]]:
+    def top(self, scores: np.ndarray, k: int) -> list[tuple[Hit, float]]:
+        """The k best-scoring chunks with a score above 0, best first."""
         # scoring all and partitioning is 15x faster than bm25s.retrieve at 100k chunks
         k = min(k, len(scores))
+        if not k:
+            return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
@@ -145,7 +144,7 @@ class Retriever:
         vector = self.encoder.encode_one(question)
         dense = self.store.search(vector, k)
         scores = self.keywords.scores(question)
-        keyword = self.keywords.search_scores(scores, k) if len(scores) else []
+        keyword = self.keywords.top(scores, k)
         hits = {h.chunk_id: h for h in dense}
         missing = [h.chunk_id for h, _ in keyword if h.chunk_id not in hits]
         sims = self.store.similarities(vector, missing)
