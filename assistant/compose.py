@@ -37,6 +37,7 @@ MIN_COVERAGE = 0.25  # share of the question's term weight the first sentence mu
 COVERAGE_WEIGHT = 0.5
 TYPE_BONUS = 0.1
 CONTEXT_WEIGHT = 0.2
+STORY_WEIGHT = 0.2
 CORROBORATION_MARGIN = 0.04
 MIN_GAIN = 0.15  # share of the question a further sentence must newly cover
 
@@ -80,11 +81,17 @@ def compose(
     previous: Previous,
     max_citations: int,
     min_similarity: float,
+    story: dict[str, float] | None = None,
 ) -> Composed:
-    """Answer each part of a question from its own candidates; refuse if no part is answered."""
+    """Answer each part of a question from its own candidates; refuse if no part is answered.
+
+    story: the articles a follow-up's conversation is about (article id -> how much, up to 1);
+    their sentences get up to STORY_WEIGHT more.
+    """
+    story = story or {}
     weighed = [
         (query, [
-            _weigh(query, c, terms, previous)
+            _weigh(query, c, terms, previous, story)
             for c in candidates
             if _answerable(c) and not _repeats(c.hit.text, query.said)
         ])
@@ -171,7 +178,9 @@ def _extend(
     return chosen
 
 
-def _weigh(query: Query, candidate: Scored, terms: Terms, previous: Previous) -> Evidence:
+def _weigh(
+    query: Query, candidate: Scored, terms: Terms, previous: Previous, story: dict[str, float]
+) -> Evidence:
     hit = candidate.hit
     found = frozenset(terms(hit.matchable))
     cover = coverage(query, found)
@@ -185,6 +194,7 @@ def _weigh(query: Query, candidate: Scored, terms: Terms, previous: Previous) ->
         + COVERAGE_WEIGHT * cover
         + CONTEXT_WEIGHT * context_coverage(query, found)
         + (TYPE_BONUS if typed and query.wants else 0)
+        + STORY_WEIGHT * story.get(hit.article_id, 0.0)
     )
     return Evidence(candidate, found, cover, typed, score)
 

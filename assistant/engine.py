@@ -94,13 +94,17 @@ class Engine:
         candidates = retriever.search(searched, self.settings.candidates)
         said = history[-1][1] if history else ""
         pieces = parts(resolve(question, history))
+        # a follow-up is about what the last turn was about: its story's articles are searched
+        # whole, and count for more, so that "What did Xi say?" stays in the story of Macron's
+        # visit to Beijing and doesn't drift to other reports of Xi
+        story = _story(keywords.article_scores(_conversation(question, history))) if history else {}
         asked = []
         for piece in pieces:
-            if len(pieces) == 1 and not piece.context:
+            if len(pieces) == 1 and not piece.context and not story:
                 text, found = searched, candidates
             else:  # each part of "How long ... and how many ...?" gets its own retrieval
                 text = standalone(f"{piece.context} {piece.asked}".strip(), history)
-                found = retriever.search(text, self.settings.candidates)
+                found = retriever.search(text, self.settings.candidates, within=list(story))
             query = analyse(piece.asked, text, keywords, said)
             asked.append((query, found))
         composed = compose(
@@ -109,6 +113,7 @@ class Engine:
             keywords.previous,
             self.settings.max_citations,
             self.settings.min_similarity,
+            story,
         )
         if self.settings.backend != "extractive":
             # the extractive answer is the LLM's relevance gate and its fallback
@@ -123,3 +128,19 @@ class Engine:
             question=searched,
             retrieved=retrieved,
         )
+
+
+STORY_ARTICLES = 3  # at most, each scoring at least STORY_SHARE of the best
+STORY_SHARE = 0.8
+
+
+def _conversation(question: str, history) -> str:
+    """The last turn (its question and answer) and this question: what a follow-up is about."""
+    asked, said = history[-1]
+    return f"{asked} {said} {question}"
+
+
+def _story(scores: dict[str, float]) -> dict[str, float]:
+    """The few articles, close to the best, that a conversation is about, with their scores."""
+    best = sorted(scores, key=scores.get, reverse=True)[:STORY_ARTICLES]
+    return {a: scores[a] for a in best if scores[a] >= STORY_SHARE}

@@ -57,6 +57,7 @@ _QUESTION_WORDS = {
     "name", "exact", "kind", "type", "accord", "say", "said", "tell", "describ", "mean",
     "rate", "character", "characteris", "call", "assess",  # the frame of a quote question
 }
+_SPEECH_FRAME = "say says said saying tell tells told"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ UNKNOWN_WEIGHT = 0.5  # times the median idf: unknown words may be paraphrases, 
 
 def analyse(asked: str, standalone: str, keywords: KeywordIndex, said: str = "") -> Query:
     idf = keywords.idf
-    focus = {t: idf[t] for t in keywords.terms(asked)}
+    # "What did Macron say?" asks for what he said, not for a sentence with "say" in it
+    frame = keywords.terms(_SPEECH_FRAME)
+    focus = {t: idf[t] for t in keywords.terms(asked) if t not in frame}
     context_text = standalone[: max(0, len(standalone) - len(asked))] if standalone != asked else ""
     context = {t: 0.5 * idf[t] for t in keywords.terms(context_text) if t not in focus}
     missing = len(keywords.unknown_terms(asked) - _QUESTION_WORDS)

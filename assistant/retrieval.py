@@ -10,6 +10,7 @@ RRF (k = 60; 0.864-0.879 with k = 5-20), 0.939 with this (Bruch et al. 2023 find
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -41,6 +42,9 @@ class KeywordIndex:
         self._position = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._tokenizer = Tokenizer(stemmer=_demonym_stemmer(Stemmer.Stemmer("english")), stopwords="en")
         self._bm25 = bm25s.BM25()
+        self.article_ids: list[str] = []
+        self._article_chunks: dict[str, list[Hit]] = {}
+        self._article_bm25 = bm25s.BM25()
         self.idf: dict[int, float] = {}
         self.median_idf = 1.0
         if chunks:
@@ -48,6 +52,12 @@ class KeywordIndex:
                 [c.matchable for c in chunks], return_as="ids", show_progress=False
             )
             self._bm25.index(ids, show_progress=False)
+            articles: dict[str, list[int]] = {}
+            for chunk, chunk_ids in zip(chunks, ids, strict=True):
+                articles.setdefault(chunk.article_id, []).extend(chunk_ids)
+                self._article_chunks.setdefault(chunk.article_id, []).append(chunk)
+            self.article_ids = list(articles)
+            self._article_bm25.index(list(articles.values()), show_progress=False)
             self.idf = _idf(ids, len(chunks))
             if self.idf:
                 self.median_idf = sorted(self.idf.values())[len(self.idf) // 2]
@@ -78,6 +88,26 @@ class KeywordIndex:
             [query], update_vocab=False, return_as="ids", show_progress=False
         )
         return self._bm25.get_scores(ids[0])
+
+    def article_scores(self, text: str) -> dict[str, float]:
+        """BM25 of whole articles for text, scaled to the best (articles sharing no term left out).
+
+        A passage is judged by its own words; which story it belongs to is a question about its
+        whole article.
+        """
+        if not self.article_ids:
+            return {}
+        ids = self._tokenizer.tokenize(
+            [text], update_vocab=False, return_as="ids", show_progress=False
+        )
+        scores = self._article_bm25.get_scores(ids[0])
+        best = float(scores.max()) if len(scores) else 0.0
+        if best <= 0:
+            return {}
+        return {a: float(s) / best for a, s in zip(self.article_ids, scores, strict=True) if s > 0}
+
+    def article_chunks(self, article_id: str) -> list[Hit]:
+        return self._article_chunks.get(article_id, [])
 
     def score_of(self, scores: np.ndarray, chunk_id: str) -> float:
         """chunk_id's score in scores; 0 for a chunk indexed after this keyword index was built
@@ -138,21 +168,25 @@ class Retriever:
         self.encoder = encoder
         self.keywords = keywords
 
-    def search(self, question: str, k: int) -> list[Scored]:
-        """The k best chunks for the question, each with its cosine similarity filled in."""
+    def search(self, question: str, k: int, within: Sequence[str] = ()) -> list[Scored]:
+        """The k best chunks for the question, each with its cosine similarity filled in, and
+        after them every chunk of the articles `within` (the story a conversation is about)."""
         question = question[:MAX_QUERY_CHARS]
         vector = self.encoder.encode_one(question)
         dense = self.store.search(vector, k)
         scores = self.keywords.scores(question)
         keyword = self.keywords.top(scores, k)
         hits = {h.chunk_id: h for h in dense}
-        missing = [h.chunk_id for h, _ in keyword if h.chunk_id not in hits]
-        sims = self.store.similarities(vector, missing)
-        for h, _ in keyword:
-            if h.chunk_id not in hits:
-                hits[h.chunk_id] = replace(h, similarity=sims.get(h.chunk_id, 0.0))
+        story = [h for a in within for h in self.keywords.article_chunks(a)]
+        missing = {h.chunk_id: h for h, _ in keyword if h.chunk_id not in hits}
+        missing.update({h.chunk_id: h for h in story if h.chunk_id not in hits})
+        sims = self.store.similarities(vector, list(missing))
+        for cid, h in missing.items():
+            hits[cid] = replace(h, similarity=sims.get(cid, 0.0))
         # a dense hit outside BM25's top k still has a BM25 score: look it up
         bm25 = {cid: self.keywords.score_of(scores, cid) for cid in hits}
         fused = fuse({cid: h.similarity for cid, h in hits.items()}, bm25)
-        ranked = sorted(fused, key=fused.get, reverse=True)[:k]
+        ranked = sorted(fused, key=fused.get, reverse=True)
+        told = {h.chunk_id for h in story}
+        ranked = ranked[:k] + [i for i in ranked[k:] if i in told]
         return [Scored(hits[i], fused[i], bm25[i]) for i in ranked]

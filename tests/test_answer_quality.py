@@ -113,3 +113,21 @@ def test_a_planted_instruction_is_never_quoted_as_an_answer(isolated):
     assert "HACKED" not in result.text
     assert "Witkoff" in result.text and "Kushner" in result.text
     assert all("HACKED" not in c.quote for c in result.citations)
+
+
+def test_a_follow_up_stays_in_the_story_of_the_last_turn(isolated):
+    # another story that quotes Macron, close to the question in its own words
+    (isolated["corpus"] / "010_campaign.txt").write_text(
+        "Macron on the campaign trail\n"
+        "Independent centrist candidate Emmanuel Macron, who just completed a tour of France's "
+        "overseas territories, called for calm, saying the situation was \"serious\".\n"
+        "Macron, economy minister at the time, took part in the event.\n",
+        encoding="utf-8",
+    )
+    history = [(
+        "Who reported on the transcript of the European leaders' call?",
+        "German publication Der Spiegel reported obtaining a confidential transcript of the call [1].",
+    )]
+    result = answer("What did Macron say in it?", history=history)
+    assert "betray" in result.text
+    assert {c.article_id for c in result.citations} == {"003_da6a537bacec0b05"}

@@ -1,4 +1,4 @@
-"""How dense and keyword scores are fused (a pure function)."""
+"""Retrieval: how dense and keyword scores are fused, and how a conversation's story is searched."""
 
 import pytest
 
@@ -13,3 +13,18 @@ def test_a_passage_only_keywords_find_is_not_buried_by_middling_ones():
     fused = fuse(similarity, keyword)
     assert max(fused, key=fused.get) == "umerov"
     assert fuse({"a": 0.5}, {}) == {"a": pytest.approx(1 - 0.3)}  # no keyword hit at all
+
+
+def test_a_conversation_s_story_is_searched_whole(built_index):
+    from assistant.engine import get_engine
+
+    retriever = get_engine().retriever
+    scores = retriever.keywords.article_scores("Der Spiegel transcript of the European leaders' call")
+    assert max(scores, key=scores.get) == "003_da6a537bacec0b05" and max(scores.values()) == 1.0
+
+    plain = retriever.search("What did Macron say?", 5)
+    story = retriever.search("What did Macron say?", 5, within=["003_da6a537bacec0b05"])
+    assert [s.hit.chunk_id for s in story[:5]] == [s.hit.chunk_id for s in plain]
+    whole = {h.chunk_id for h in retriever.keywords.article_chunks("003_da6a537bacec0b05")}
+    assert len(whole) > 5 and whole <= {s.hit.chunk_id for s in story}
+    assert all(s.hit.similarity != 0.0 for s in story)  # each scored against the question
