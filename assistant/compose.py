@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from assistant.models import Citation
 from assistant.question import (
     Query,
-    Terms,
     answer_values,
     context_coverage,
     coverage,
@@ -27,7 +27,13 @@ from assistant.question import (
 from assistant.retrieval import Scored
 from index.store import Hit
 
-Previous = Callable[[Hit], Hit | None]
+
+class Passages(Protocol):
+    """What composing needs to know of the indexed passages (a `KeywordIndex`)."""
+
+    def terms(self, text: str) -> set[int]: ...
+    def previous(self, hit: Hit) -> Hit | None: ...
+    def mentions(self, article_id: str, terms: Iterable[int]) -> bool: ...
 
 REFUSAL = (
     "The articles don't say. I found nothing in the indexed articles that answers this question."
@@ -77,8 +83,7 @@ def refusal() -> Composed:
 
 def compose(
     asked: list[tuple[Query, list[Scored]]],
-    terms: Terms,
-    previous: Previous,
+    passages: Passages,
     max_citations: int,
     min_similarity: float,
     story: dict[str, float] | None = None,
@@ -91,7 +96,7 @@ def compose(
     story = story or {}
     weighed = [
         (query, [
-            _weigh(query, c, terms, previous, story)
+            _weigh(query, c, passages, story)
             for c in candidates
             if _answerable(c) and not _repeats(c.hit.text, query.said)
         ])
@@ -178,17 +183,24 @@ def _extend(
     return chosen
 
 
-def _weigh(
-    query: Query, candidate: Scored, terms: Terms, previous: Previous, story: dict[str, float]
-) -> Evidence:
+def _weigh(query: Query, candidate: Scored, passages: Passages, story: dict[str, float]) -> Evidence:
     hit = candidate.hit
-    found = frozenset(terms(hit.matchable))
+    found = frozenset(passages.terms(hit.matchable))
     cover = coverage(query, found)
-    before = previous(hit)
+    before = passages.previous(hit)
+    nearby = found
     if before is not None and hit.kind == "sentence":
         # "this eastern territory" is the Donbas of the sentence before: half credit for it
-        cover += 0.5 * (coverage(query, found | terms(before.matchable)) - cover)
-    typed = holds_answer(query, hit.matchable)
+        nearby = found | passages.terms(before.matchable)
+        cover += 0.5 * (coverage(query, nearby) - cover)
+    # the names a question asks about must be in the answer's article ("the weather in Kyiv" is
+    # not answered by a British forecast), where it happened in the sentence or the one before
+    # ("killed in the strike on Odesa" is not answered by a strike in Kherson)
+    typed = (
+        holds_answer(query, hit.matchable)
+        and query.places <= nearby
+        and passages.mentions(hit.article_id, query.names)
+    )
     score = (
         hit.similarity
         + COVERAGE_WEIGHT * cover

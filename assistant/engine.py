@@ -94,10 +94,14 @@ class Engine:
         candidates = retriever.search(searched, self.settings.candidates)
         said = history[-1][1] if history else ""
         pieces = parts(resolve(question, history))
-        # a follow-up is about what the last turn was about: its story's articles are searched
-        # whole, and count for more, so that "What did Xi say?" stays in the story of Macron's
-        # visit to Beijing and doesn't drift to other reports of Xi
-        story = _story(keywords.article_scores(_conversation(question, history))) if history else {}
+        # a follow-up is about what the last turn was about, and the parts of one question are
+        # about one story: that story's articles are searched whole, and count for more, so that
+        # "What did Xi say?" stays with Macron's visit to Beijing and doesn't drift to other
+        # reports of Xi (the two sides of a comparison are two stories)
+        together = len(pieces) > 1 and not any(p.apart for p in pieces)
+        story = {}
+        if history or together:
+            story = _story(keywords.article_scores(_conversation(question, history)))
         asked = []
         for piece in pieces:
             if len(pieces) == 1 and not piece.context and not story:
@@ -109,8 +113,7 @@ class Engine:
             asked.append((query, found))
         composed = compose(
             asked,
-            keywords.terms,
-            keywords.previous,
+            keywords,
             self.settings.max_citations,
             self.settings.min_similarity,
             story,
@@ -136,6 +139,8 @@ STORY_SHARE = 0.8
 
 def _conversation(question: str, history) -> str:
     """The last turn (its question and answer) and this question: what a follow-up is about."""
+    if not history:
+        return question
     asked, said = history[-1]
     return f"{asked} {said} {question}"
 

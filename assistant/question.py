@@ -58,6 +58,11 @@ _QUESTION_WORDS = {
     "rate", "character", "characteris", "call", "assess",  # the frame of a quote question
 }
 _SPEECH_FRAME = "say says said saying tell tells told"
+# a capitalised word after the first: "Kyiv", "Manchester United", "Witkoff" (not "What"), but
+# not an abbreviation, which articles spell in other ways ("US", "U.S.", "United States")
+_ASKED_NAME = re.compile(r"(?<!^)(?<![.?!:]\s)\b(?![A-Z]{2,4}\b)[A-Z][\w’'-]*")
+# where the thing asked about happened: "the strike on Odesa" (not "the Moscow talks")
+_ASKED_PLACE = re.compile(r"\b(?:in|on|at|near)\s+((?![A-Z]{2,4}\b)[A-Z][\w-]+(?:\s+[A-Z][\w-]+)*)")
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class Query:
     known: str = ""  # text whose names/numbers are not news (the question and its context)
 
     numbers: tuple[str, ...] = ()  # numbers the question names; an answer must mention them
+    names: frozenset[int] = frozenset()  # terms of the names it asks about; their article must too
+    places: frozenset[int] = frozenset()  # "in Kyiv", "on Odesa": the answer's sentence must too
     said: str = ""  # the previous answer: a follow-up wants something new, not a repeat
 
 
@@ -87,9 +94,11 @@ def analyse(asked: str, standalone: str, keywords: KeywordIndex, said: str = "")
     missing = len(keywords.unknown_terms(asked) - _QUESTION_WORDS)
     # "point 7" must be in the answer; "in late 2024" only dates the question
     numbers = tuple(n for n in re.findall(r"\b\d+\b", asked) if not _YEAR.fullmatch(n))
+    names = frozenset(keywords.terms(" ".join(_ASKED_NAME.findall(asked))))
+    places = frozenset(keywords.terms(" ".join(_ASKED_PLACE.findall(asked))))
     return Query(
         asked, standalone, focus, missing * UNKNOWN_WEIGHT * keywords.median_idf, context,
-        wanted(asked), standalone, numbers, said,
+        wanted(asked), standalone, numbers, names, places, said,
     )
 
 
@@ -105,6 +114,7 @@ class Part:
 
     asked: str
     context: str = ""
+    apart: bool = False  # about another story than the other parts (one side of a comparison)
 
 
 _SCOPES = re.compile(  # "What territory does Russia demand: in the talks, and in his conditions?"
@@ -135,7 +145,7 @@ def parts(question: str) -> list[Part]:
     compared = _COMPARE.match(question)
     if compared:
         a, b = (compared.group("a") or compared.group("c")), (compared.group("b") or compared.group("d"))
-        return [Part(f"What about {a}?"), Part(f"What about {b.strip()}?")]
+        return [Part(f"What about {a}?", apart=True), Part(f"What about {b.strip()}?", apart=True)]
     scoped = _SCOPES.match(question)
     if scoped:
         head, prep = scoped.group("head").strip(), scoped.group("prep")
@@ -179,7 +189,7 @@ def holds_answer(query: Query, text: str) -> bool:
     """Whether text holds the kind of thing asked for, beyond what the question already says."""
     if any(not re.search(rf"\b{n}\b", text) for n in query.numbers):
         return False
-    if not _same_time(query.asked, text):
+    if not _same_time(query.asked, text) or not _same_casualties(query.asked, text):
         return False
     if query.wants is None:
         return True
@@ -216,6 +226,25 @@ def _same_time(question: str, text: str) -> bool:
     if _ASKS_PAST.search(question):
         return not _PLANNED.search(text)
     return True
+
+
+_CASUALTIES = {
+    "killed": re.compile(r"\b(kill(s|ed|ing)?|dead|died|deaths?|fatalit(y|ies)|lives)\b", re.I),
+    "wounded": re.compile(r"\b(wound(s|ed)?|injur(y|ies|ed|ing)|hurt)\b", re.I),
+}
+
+
+def _same_casualties(question: str, text: str) -> bool:
+    """"How many were killed?" is not answered by a count of the wounded, nor the other way round.
+
+    The commonest mix-up in casualty reports, and one word-overlap can't see: the sentence shares
+    every other word of the question.
+    """
+    asked = {kind for kind, p in _CASUALTIES.items() if p.search(question)}
+    if len(asked) != 1:
+        return True
+    (kind,) = asked
+    return bool(_CASUALTIES[kind].search(text)) or not any(p.search(text) for p in _CASUALTIES.values())
 
 
 def _named_in_role(question: str, text: str, names: set[str]) -> bool:

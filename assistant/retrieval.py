@@ -10,7 +10,7 @@ RRF (k = 60; 0.864-0.879 with k = 5-20), 0.939 with this (Bruch et al. 2023 find
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -44,6 +44,7 @@ class KeywordIndex:
         self._bm25 = bm25s.BM25()
         self.article_ids: list[str] = []
         self._article_chunks: dict[str, list[Hit]] = {}
+        self._article_terms: dict[str, np.ndarray] = {}  # sorted unique term ids
         self._article_bm25 = bm25s.BM25()
         self.idf: dict[int, float] = {}
         self.median_idf = 1.0
@@ -57,6 +58,7 @@ class KeywordIndex:
                 articles.setdefault(chunk.article_id, []).extend(chunk_ids)
                 self._article_chunks.setdefault(chunk.article_id, []).append(chunk)
             self.article_ids = list(articles)
+            self._article_terms = {a: np.unique(np.asarray(t, dtype=np.int64)) for a, t in articles.items()}
             self._article_bm25.index(list(articles.values()), show_progress=False)
             self.idf = _idf(ids, len(chunks))
             if self.idf:
@@ -105,6 +107,12 @@ class KeywordIndex:
         if best <= 0:
             return {}
         return {a: float(s) / best for a, s in zip(self.article_ids, scores, strict=True) if s > 0}
+
+    def mentions(self, article_id: str, terms: Iterable[int]) -> bool:
+        """Whether the article holds every one of terms (somewhere, not necessarily together)."""
+        held = self._article_terms.get(article_id)
+        wanted = np.fromiter(terms, dtype=np.int64)
+        return held is not None and bool(np.isin(wanted, held, assume_unique=True).all())
 
     def article_chunks(self, article_id: str) -> list[Hit]:
         return self._article_chunks.get(article_id, [])

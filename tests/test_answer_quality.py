@@ -131,3 +131,22 @@ def test_a_follow_up_stays_in_the_story_of_the_last_turn(isolated):
     result = answer("What did Macron say in it?", history=history)
     assert "betray" in result.text
     assert {c.article_id for c in result.citations} == {"003_da6a537bacec0b05"}
+
+
+def test_a_sentence_from_an_article_that_never_names_the_place_asked_about_is_no_answer(isolated):
+    (isolated["corpus"] / "011_uk_weather.txt").write_text(
+        "Storm Doris batters Britain\n"
+        "Forecasters said gales are expected in the afternoon, but the weather is due to calm down "
+        "tomorrow.\n",
+        encoding="utf-8",
+    )
+    result = answer("What will the weather be like in Kyiv tomorrow?")
+    assert result.refused and not result.citations
+    # the same sentence does answer about the place its article names
+    assert not answer("What will the weather be like in Britain tomorrow?").refused
+
+
+def test_a_strike_elsewhere_does_not_answer_for_odesa(built_index):
+    # the articles count the wounded on Odesa, and the killed in a strike in Kherson
+    result = answer("How many people were killed in the drone strike on Odesa?")
+    assert result.refused and not result.citations

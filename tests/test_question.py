@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.question import Part, Query, holds_answer, parts, wanted
+from assistant.question import _ASKED_NAME, _ASKED_PLACE, Part, Query, holds_answer, parts, wanted
 
 
 @pytest.mark.parametrize(
@@ -19,9 +19,10 @@ from assistant.question import Part, Query, holds_answer, parts, wanted
          [Part("Who are the lead negotiators for the US?"),
           Part("Who are the lead negotiators for Ukraine?"),
           Part("Who are the lead negotiators for Russia?")]),
-        # a comparison: what each side says
+        # a comparison: what each side says, each its own story
         ("How does the plan reported in 2024 differ from the plan discussed in Moscow?",
-         [Part("What about the plan reported in 2024?"), Part("What about the plan discussed in Moscow?")]),
+         [Part("What about the plan reported in 2024?", apart=True),
+          Part("What about the plan discussed in Moscow?", apart=True)]),
         # a topic before the colon is the context of each part after it
         ("What do the reports say about a ceasefire: what did the plan propose and how does Putin view it?",
          [Part("what did the plan propose?", "What do the reports say about a ceasefire"),
@@ -102,3 +103,40 @@ def test_a_how_did_they_describe_question_wants_their_words():
     assert holds_answer(query, "Trump called the talks “reasonably good” on Wednesday.")
     assert not holds_answer(query, "Trump sent Witkoff to the talks in Moscow.")
 
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        ("How many people were killed in the strike?", "Six people were wounded in the strike.", False),
+        ("How many people were killed in the strike?", "The strike killed two men and wounded six.", True),
+        ("How many people were hurt in the strike?", "Six people were injured in the strike.", True),
+        ("How many people were hurt in the strike?", "Two people died in the strike.", False),
+        # a count that says neither is left to the other checks
+        ("How many people were killed in the strike?", "The strike hit 12 buildings.", True),
+    ],
+)
+def test_a_count_of_the_wounded_does_not_answer_how_many_were_killed(question, sentence, holds):
+    query = Query(question, question, {}, wants="number", known=question)
+    assert holds_answer(query, sentence) is holds
+
+
+@pytest.mark.parametrize(
+    "question, names",
+    [
+        ("What will the weather be like in Kyiv tomorrow?", ["Kyiv"]),
+        ("What was the score of Manchester United's last match?", ["Manchester", "United's"]),
+        # abbreviations are spelled many ways ("US", "U.S."): not required word for word
+        ("Who represented the US in Moscow?", ["Moscow"]),
+        ("Which TV channel did Putin give his interview to?", ["Putin"]),
+        ("What did the plan propose?", []),
+    ],
+)
+def test_the_names_a_question_asks_about(question, names):
+    assert _ASKED_NAME.findall(question) == names
+
+
+def test_where_it_happened_is_a_place_after_a_preposition():
+    assert _ASKED_PLACE.findall("How many were killed in the drone strike on Odesa?") == ["Odesa"]
+    assert _ASKED_PLACE.findall("What will the weather be like in Kyiv tomorrow?") == ["Kyiv"]
+    # "the Moscow talks" are talks, not a place the answer must repeat
+    assert _ASKED_PLACE.findall("Was a compromise reached in the Moscow talks?") == []
