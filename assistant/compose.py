@@ -90,8 +90,8 @@ def compose(
 ) -> Composed:
     """Answer each part of a question from its own candidates; refuse if no part is answered.
 
-    story: the articles a follow-up's conversation is about (article id -> how much, up to 1);
-    their sentences get up to STORY_WEIGHT more.
+    story: the articles a follow-up's conversation, or a many-part question, is about (article
+    id -> how much, up to 1); their sentences get up to STORY_WEIGHT more.
     """
     story = story or {}
     weighed = [

@@ -109,10 +109,13 @@ class KeywordIndex:
         return {a: float(s) / best for a, s in zip(self.article_ids, scores, strict=True) if s > 0}
 
     def mentions(self, article_id: str, terms: Iterable[int]) -> bool:
-        """Whether the article holds every one of terms (somewhere, not necessarily together)."""
+        """Whether the article holds every one of terms (somewhere, not necessarily together).
+
+        True for an article indexed after this keyword index was built: it can't be checked.
+        """
         held = self._article_terms.get(article_id)
         wanted = np.fromiter(terms, dtype=np.int64)
-        return held is not None and bool(np.isin(wanted, held, assume_unique=True).all())
+        return held is None or bool(np.isin(wanted, held).all())
 
     def article_chunks(self, article_id: str) -> list[Hit]:
         return self._article_chunks.get(article_id, [])
@@ -195,6 +198,6 @@ class Retriever:
         bm25 = {cid: self.keywords.score_of(scores, cid) for cid in hits}
         fused = fuse({cid: h.similarity for cid, h in hits.items()}, bm25)
         ranked = sorted(fused, key=fused.get, reverse=True)
-        told = {h.chunk_id for h in story}
-        ranked = ranked[:k] + [i for i in ranked[k:] if i in told]
+        in_story = {h.chunk_id for h in story}
+        ranked = ranked[:k] + [i for i in ranked[k:] if i in in_story]
         return [Scored(hits[i], fused[i], bm25[i]) for i in ranked]

@@ -28,3 +28,15 @@ def test_a_conversation_s_story_is_searched_whole(built_index):
     whole = {h.chunk_id for h in retriever.keywords.article_chunks("003_da6a537bacec0b05")}
     assert len(whole) > 5 and whole <= {s.hit.chunk_id for s in story}
     assert all(s.hit.similarity != 0.0 for s in story)  # each scored against the question
+
+
+def test_an_article_mentions_a_name_anywhere_in_it(built_index):
+    from assistant.engine import get_engine
+
+    keywords = get_engine().retriever.keywords
+    odesa, kyiv = keywords.terms("Odesa"), keywords.terms("Kryvyi Rih")
+    assert keywords.mentions("002_349d635fff76aa66", odesa | kyiv)
+    assert not keywords.mentions("000_a3e66bb6e1c6e4ee", odesa)
+    assert keywords.mentions("000_a3e66bb6e1c6e4ee", set())
+    # an article indexed after the keyword index was built (another writer) can't be checked
+    assert keywords.mentions("999_written_later", odesa)
