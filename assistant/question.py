@@ -39,10 +39,15 @@ _PARTS = re.compile(
     re.I,
 )
 
+# "How did Trump rate the talks?": the speaker, whose words are the answer
+_SPEAKER = re.compile(
+    r"\bhow (?:did|does|do|would) ((?:\w+ ){1,3}?)(?:describe|rate|characteri[sz]e|call|assess|sum up)\b",
+    re.I,
+)
 _ROLE = r"(leader|minister|official|expert|person|people|president|envoy|negotiator|adviser|advisor|chancellor|ambassador|head|spokesman|spokeswoman)"
 _TYPES = [
     # "How did Trump rate the talks?" is answered in his words: "reasonably good"
-    ("quote", re.compile(r"\bhow (did|does|do|would) (\w+ ){1,3}(describe|rate|characteri[sz]e|call|assess|sum up)\b", re.I)),
+    ("quote", _SPEAKER),
     ("number", re.compile(r"\bhow (many|much|long|far|old|often)\b|\bwhat (share|percent(age)?|proportion|number|age)\b|\bwhat per ?cent\b", re.I)),
     ("date", re.compile(r"\bwhen\b|\b(what|which) (day|date|year|month|time)\b|\bsince when\b", re.I)),
     ("name", re.compile(r"\bwho(m|se)?\b|\b(which|what) (\w+ ){0,2}" + _ROLE + r"s?\b|\bname of\b", re.I)),
@@ -196,7 +201,20 @@ def holds_answer(query: Query, text: str) -> bool:
     values = answer_values(query, text)
     if query.wants == "name" and values:
         return _named_in_role(query.asked, text, values)
+    if query.wants == "quote" and values:
+        return _by_speaker(query.asked, text)
     return bool(values)
+
+
+def _by_speaker(question: str, text: str) -> bool:
+    """"How did Trump rate the talks?" wants Trump's words: a sentence quoting Putin is no answer.
+
+    Only a named speaker is checked ("How did they describe it?" leaves it to the other checks).
+    """
+    found = _SPEAKER.search(question)
+    words = found.group(1).split() if found else []
+    names = [re.sub(r"[’']s$", "", w) for w in words if w[:1].isupper()]
+    return all(re.search(rf"\b{re.escape(n)}\b", text) for n in names)
 
 
 _ASKS_FUTURE = re.compile(r"\b(will|next|upcoming|going to)\b", re.I)

@@ -102,6 +102,8 @@ def test_a_how_did_they_describe_question_wants_their_words():
     query = Query("How did Trump rate the talks?", "", {}, wants="quote", known="How did Trump rate the talks?")
     assert holds_answer(query, "Trump called the talks “reasonably good” on Wednesday.")
     assert not holds_answer(query, "Trump sent Witkoff to the talks in Moscow.")
+    # someone else's words are not his
+    assert not holds_answer(query, "According to Putin, the talks were “useful but difficult.”")
 
 
 @pytest.mark.parametrize(
