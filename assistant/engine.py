@@ -91,7 +91,6 @@ class Engine:
         keywords = retriever.keywords
         history = normalize(history)
         searched = standalone(question, history)
-        candidates = retriever.search(searched, self.settings.candidates)
         said = history[-1][1] if history else ""
         pieces = parts(resolve(question, history))
         # a follow-up is about what the last turn was about, and the parts of one question are
@@ -102,13 +101,17 @@ class Engine:
         story = {}
         if history or together:
             story = _story(keywords.article_scores(_conversation(question, history)))
+        k = self.settings.candidates
+        # one search serves a one-part question: the k best, then the rest of its story
+        searched_in_story = retriever.search(searched, k, within=list(story) if len(pieces) == 1 else ())
+        candidates = searched_in_story[:k]
         asked = []
         for piece in pieces:
-            if len(pieces) == 1 and not piece.context and not story:
-                text, found = searched, candidates
+            if len(pieces) == 1 and not piece.context:
+                text, found = searched, searched_in_story
             else:  # each part of "How long ... and how many ...?" gets its own retrieval
                 text = standalone(f"{piece.context} {piece.asked}".strip(), history)
-                found = retriever.search(text, self.settings.candidates, within=list(story))
+                found = retriever.search(text, k, within=list(story))
             query = analyse(piece.asked, text, keywords, said)
             asked.append((query, found))
         composed = compose(
