@@ -9,14 +9,11 @@ beyond what the question itself already says. Those two checks are what let the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from assistant.retrieval import KeywordIndex
-
-Terms = Callable[[str], set[int]]
 
 _NUMBER = re.compile(
     r"\b\d[\d,.]*\s?(%|per ?cent)?|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|"

@@ -42,7 +42,7 @@ class KeywordIndex:
         self._position = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._tokenizer = Tokenizer(stemmer=_demonym_stemmer(Stemmer.Stemmer("english")), stopwords="en")
         self._bm25 = bm25s.BM25()
-        self.article_ids: list[str] = []
+        self._article_ids: list[str] = []
         self._article_chunks: dict[str, list[Hit]] = {}
         self._article_terms: dict[str, np.ndarray] = {}  # sorted unique term ids
         self._article_bm25 = bm25s.BM25()
@@ -57,7 +57,7 @@ class KeywordIndex:
             for chunk, chunk_ids in zip(chunks, ids, strict=True):
                 articles.setdefault(chunk.article_id, []).extend(chunk_ids)
                 self._article_chunks.setdefault(chunk.article_id, []).append(chunk)
-            self.article_ids = list(articles)
+            self._article_ids = list(articles)
             self._article_terms = {a: np.unique(np.asarray(t, dtype=np.int64)) for a, t in articles.items()}
             self._article_bm25.index(list(articles.values()), show_progress=False)
             self.idf = _idf(ids, len(chunks))
@@ -97,7 +97,7 @@ class KeywordIndex:
         A passage is judged by its own words; which story it belongs to is a question about its
         whole article.
         """
-        if not self.article_ids:
+        if not self._article_ids:
             return {}
         ids = self._tokenizer.tokenize(
             [text], update_vocab=False, return_as="ids", show_progress=False
@@ -106,7 +106,7 @@ class KeywordIndex:
         best = float(scores.max()) if len(scores) else 0.0
         if best <= 0:
             return {}
-        return {a: float(s) / best for a, s in zip(self.article_ids, scores, strict=True) if s > 0}
+        return {a: float(s) / best for a, s in zip(self._article_ids, scores, strict=True) if s > 0}
 
     def mentions(self, article_id: str, terms: Iterable[int]) -> bool:
         """Whether the article holds every one of terms (somewhere, not necessarily together).
