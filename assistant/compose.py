@@ -109,7 +109,9 @@ def compose(
     disputed = False
     per_part = max(1, max_citations // len(asked)) if len(asked) > 1 else max_citations
     for (query, evidence), good, first in zip(weighed, passing, firsts, strict=True):
-        found = _extend(query, evidence, good, first, per_part, min_similarity) if first else []
+        found = (
+            _extend(query, evidence, good, first, per_part, min_similarity, passages) if first else []
+        )
         if not found:
             unanswered.append(query.asked)
         disputed = disputed or _disagree(query, found)
@@ -163,10 +165,13 @@ def _extend(
     first: Evidence,
     max_citations: int,
     min_similarity: float,
+    passages: Passages,
 ) -> list[Evidence]:
-    """first, then sentences that cover what it left open, corroborate it or contradict it."""
+    """first, then sentences that cover what it left open, corroborate it, contradict it or
+    go on from it."""
     chosen = [first]
     covered = set(first.terms)
+    values = answer_values(query, first.hit.matchable)
     for e in sorted(evidence, key=lambda e: e.score, reverse=True):
         if len(chosen) == max_citations:
             break
@@ -177,10 +182,20 @@ def _extend(
         gain = coverage(query, e.terms - covered)
         corroborates = e.score >= first.score - CORROBORATION_MARGIN
         contradicts = e in passing and _disagree(query, [first, e])
-        if gain >= MIN_GAIN or corroborates or contradicts:
+        new = answer_values(query, e.hit.matchable) - values
+        continues = query.several and e in passing and bool(new) and _follows(e, chosen, passages)
+        if gain >= MIN_GAIN or corroborates or contradicts or continues:
             chosen.append(e)
             covered |= e.terms
+            values |= new
     return chosen
+
+
+def _follows(e: Evidence, chosen: list[Evidence], passages: Passages) -> bool:
+    """Whether e is the sentence right after one already chosen: "a transcript shows European
+    leaders' concerns" goes on "Macron cautioned that ...", which names one of them."""
+    before = passages.previous(e.hit)
+    return before is not None and any(c.hit.chunk_id == before.chunk_id for c in chosen)
 
 
 def _weigh(query: Query, candidate: Scored, passages: Passages, story: dict[str, float]) -> Evidence:

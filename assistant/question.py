@@ -50,6 +50,8 @@ _TYPES = [
     ("name", re.compile(r"\bwho(m|se)?\b|\b(which|what) (\w+ ){0,2}" + _ROLE + r"s?\b|\bname of\b", re.I)),
     ("place", re.compile(r"\bwhere\b|\b(which|what) (\w+ )?(city|country|town|region|place|capital)\b", re.I)),
 ]
+# "Which European leaders ...?", "Who are the negotiators?": more than one name is the answer
+_SEVERAL = re.compile(r"\b(which|what) (\w+ ){0,2}" + _ROLE + r"s\b|\bwho (are|were)\b", re.I)
 _SPECIFIC_ROLES = {
     "ambassador", "minister", "chancellor", "envoy", "negotiator", "adviser", "advisor",
     "spokesman", "spokeswoman", "expert",
@@ -81,6 +83,7 @@ class Query:
     names: frozenset[int] = frozenset()  # terms of the names it asks about; their article must too
     places: frozenset[int] = frozenset()  # "in Kyiv", "on Odesa": the answer's sentence must too
     said: str = ""  # the previous answer: a follow-up wants something new, not a repeat
+    several: bool = False  # asks for more than one name ("Which leaders ...?")
 
 
 UNKNOWN_WEIGHT = 0.5  # times the median idf: unknown words may be paraphrases, or the gap itself
@@ -101,7 +104,13 @@ def analyse(asked: str, standalone: str, keywords: KeywordIndex, said: str = "")
     return Query(
         asked, standalone, focus, missing * UNKNOWN_WEIGHT * keywords.median_idf, context,
         wanted(asked), standalone, numbers, names, places, said,
+        asks_several(asked),
     )
+
+
+def asks_several(question: str) -> bool:
+    """Whether the answer is more than one person: "Which leaders ...?", not "Who leads ...?"."""
+    return wanted(question) == "name" and bool(_SEVERAL.search(question))
 
 
 def wanted(question: str) -> str | None:

@@ -150,3 +150,17 @@ def test_a_strike_elsewhere_does_not_answer_for_odesa(built_index):
     # the articles count the wounded on Odesa, and the killed in a strike in Kherson
     result = answer("How many people were killed in the drone strike on Odesa?")
     assert result.refused and not result.citations
+
+
+def test_which_leaders_is_answered_with_the_sentence_that_names_them(built_index):
+    # the best sentence reports a transcript of European leaders' concerns; the next names one
+    result = answer("Which European leaders are worried about the US-Russia talks?")
+    assert "Macron" in result.text
+    assert any("Macron" in c.quote and c.article_id == "003_da6a537bacec0b05" for c in result.citations)
+
+
+def test_a_question_for_one_number_is_not_padded_with_the_next_sentence(built_index):
+    # the sentence after the count of drones counts the victims of another strike
+    result = answer("How many drones did Russia fire at Ukraine overnight?")
+    assert "138" in result.text
+    assert "Kherson" not in result.text

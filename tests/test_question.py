@@ -2,7 +2,16 @@
 
 import pytest
 
-from assistant.question import _ASKED_NAME, _ASKED_PLACE, Part, Query, holds_answer, parts, wanted
+from assistant.question import (
+    _ASKED_NAME,
+    _ASKED_PLACE,
+    Part,
+    Query,
+    asks_several,
+    holds_answer,
+    parts,
+    wanted,
+)
 
 
 @pytest.mark.parametrize(
@@ -142,3 +151,17 @@ def test_where_it_happened_is_a_place_after_a_preposition():
     assert _ASKED_PLACE.findall("What will the weather be like in Kyiv tomorrow?") == ["Kyiv"]
     # "the Moscow talks" are talks, not a place the answer must repeat
     assert _ASKED_PLACE.findall("Was a compromise reached in the Moscow talks?") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "several"),
+    [
+        ("Which European leaders are worried about the US-Russia talks?", True),
+        ("Who are the lead negotiators for Ukraine?", True),
+        ("Who is the Moscow-installed head of the occupied Kherson region?", False),
+        ("Which minister rejected the plan?", False),
+        ("How many drones did Russia fire at Ukraine overnight?", False),
+    ],
+)
+def test_a_question_can_ask_for_several_people(question, several):
+    assert asks_several(question) is several
