@@ -62,6 +62,7 @@ class Composed:
     text: str
     citations: list[Citation]
     refused: bool
+    support: float = 0.0  # how well the parts are answered: the sum of their first sentences' scores
 
 
 @dataclass(frozen=True)
@@ -119,10 +120,12 @@ def compose(
     if not chosen:
         return refusal()
     composed = _render(chosen, attribute=disputed)
+    support = sum(f.score for f in firsts if f is not None)
+    text = composed.text
     if unanswered:
         gaps = "; ".join(f"“{q}”" for q in unanswered)
-        return Composed(f"{composed.text} The articles don't say: {gaps}", composed.citations, False)
-    return composed
+        text = f"{text} The articles don't say: {gaps}"
+    return Composed(text, composed.citations, False, support)
 
 
 def _passing(evidence: list[Evidence], min_similarity: float) -> list[Evidence]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from assistant.compose import compose
+from assistant.compose import Composed, compose
 from assistant.followup import normalize, resolve, standalone
 from assistant.models import Answer
-from assistant.question import analyse, parts
-from assistant.retrieval import KeywordIndex, Retriever
+from assistant.question import Part, analyse, parts
+from assistant.retrieval import KeywordIndex, Retriever, Scored
 from assistant.settings import Settings
 from index.build import IndexReport, update_index
 from index.corpus import load_corpus
@@ -91,7 +92,6 @@ class Engine:
         keywords = retriever.keywords
         history = normalize(history)
         searched = standalone(question, history)
-        said = history[-1][1] if history else ""
         pieces = parts(resolve(question, history))
         # a follow-up is about what the last turn was about, and the parts of one question are
         # about one story: that story's articles are searched whole, and count for more, so that
@@ -101,26 +101,26 @@ class Engine:
         story = {}
         if history or together:
             story = _story(keywords.article_scores(_conversation(question, history)))
+        # one search serves a one-part question: its k best, then every passage of its story's
+        # articles (a new question's own, by whole-article BM25, only searched, not favoured:
+        # "we're joined by Dr. Petrov" answers "Which expert did World Today News interview?"
+        # in words no search for the question ranks among 98k passages)
         k = self.settings.candidates
-        # one search serves a one-part question: the k best, then the rest of its story
-        searched_in_story = retriever.search(searched, k, within=list(story) if len(pieces) == 1 else ())
-        candidates = searched_in_story[:k]
-        asked = []
-        for piece in pieces:
-            if len(pieces) == 1 and not piece.context:
-                text, found = searched, searched_in_story
-            else:  # each part of "How long ... and how many ...?" gets its own retrieval
-                text = standalone(f"{piece.context} {piece.asked}".strip(), history)
-                found = retriever.search(text, k, within=list(story))
-            query = analyse(piece.asked, text, keywords, said)
-            asked.append((query, found))
-        composed = compose(
-            asked,
-            keywords,
-            self.settings.max_citations,
-            self.settings.min_similarity,
-            story,
-        )
+        looked = story or _story(keywords.article_scores(searched))
+        first = retriever.search(searched, k, within=list(looked) if len(pieces) == 1 else ())
+        candidates = first[:k]
+        ask = partial(self._compose, pieces, history, searched, first)
+        composed = ask(story)
+        if together and not composed.refused:
+            # a part answered from another story than the question's: the story of each answer
+            # is tried for all parts, and the one that answers them best kept ("Who represented
+            # the US in Moscow and where do they go next?" is one visit, not a 2017 one and this)
+            tried = {frozenset(story)}
+            for citation in list(composed.citations):
+                other = _story(keywords.article_scores(f"{question} {citation.quote}"))
+                if frozenset(other) not in tried:
+                    tried.add(frozenset(other))
+                    composed = max(composed, ask(other), key=lambda c: c.support)
         if self.settings.backend != "extractive":
             # the extractive answer is the LLM's relevance gate and its fallback
             from assistant.llm import compose_with_llm
@@ -133,6 +133,28 @@ class Engine:
             refused=composed.refused,
             question=searched,
             retrieved=retrieved,
+        )
+
+    def _compose(
+        self,
+        pieces: list[Part],
+        history: list[tuple[str, str]],
+        searched: str,
+        found: list[Scored],
+        story: dict[str, float],
+    ) -> Composed:
+        """Each part retrieved (a one-part question's search is `found`) and answered in story."""
+        retriever, keywords = self.retriever, self.retriever.keywords
+        said = history[-1][1] if history else ""
+        asked = []
+        for piece in pieces:
+            text = searched
+            if len(pieces) > 1 or piece.context:  # each part of "How long ... and how many ...?"
+                text = standalone(f"{piece.context} {piece.asked}".strip(), history)
+                found = retriever.search(text, self.settings.candidates, within=list(story))
+            asked.append((analyse(piece.asked, text, keywords, said), found))
+        return compose(
+            asked, keywords, self.settings.max_citations, self.settings.min_similarity, story
         )
 
 

@@ -164,3 +164,29 @@ def test_a_question_for_one_number_is_not_padded_with_the_next_sentence(built_in
     result = answer("How many drones did Russia fire at Ukraine overnight?")
     assert "138" in result.text
     assert "Kherson" not in result.text
+
+
+def test_the_parts_of_a_question_are_answered_from_one_story(isolated):
+    # a trade fair where the US "was represented in Moscow": by its words the question's story,
+    # and its mayor names someone in Moscow; the Moscow talks answer both parts
+    (isolated["corpus"] / "011_trade_fair.txt").write_text(
+        "US business in Moscow\n"
+        "US firms were represented in Moscow this week at a conference on trade.\n"
+        "Moscow officials said US firms represented a fifth of the guests.\n"
+        "Sanctions were the talk of the conference, officials said.\n"
+        "The conference was opened by Moscow's Mayor Ivan Petrenko, who welcomed the US guests.\n"
+        "US firms in Moscow said sanctions hurt trade.\n",
+        encoding="utf-8",
+    )
+    result = answer("Who represented the US in Moscow and where do they go next to meet the Ukrainians?")
+    assert "Witkoff" in result.text and "Miami" in result.text
+    assert "Petrenko" not in result.text
+
+
+def test_a_sentence_no_search_ranks_is_found_in_the_article_the_question_names(built_index, monkeypatch):
+    # with five candidates, as among 98k passages, "we're joined by Dr. Petrov" isn't among the
+    # best for the question's words; the article naming World Today News is searched whole
+    monkeypatch.setenv("ASSISTANT_CANDIDATES", "5")
+    result = answer("Which expert did World Today News interview about the rejected plan?")
+    assert "Petrov" in result.text
+    assert [c.article_id for c in result.citations] == ["004_80ebed28bbef419f"]
