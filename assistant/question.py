@@ -15,12 +15,30 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from assistant.retrieval import KeywordIndex
 
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|billion"
+)
 _NUMBER = re.compile(
-    r"\b\d[\d,.]*\s?(%|per ?cent)?|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-    r"twelve|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|half|"
-    r"decades?)\b",
+    rf"\b\d[\d,.]*\s?(%|per ?cent)?|\b({_NUMBER_WORDS}|dozens?|half|decades?)\b",
     re.I,
 )
+# "How long?" is answered by a duration and "how old?" by an age: a year or a count is neither
+_AMOUNT = rf"(?:\d[\d,.]*|{_NUMBER_WORDS}|a|an|several|a few)"
+_MEASURES = [
+    (
+        re.compile(r"\bhow long\b", re.I),
+        re.compile(
+            rf"\b{_AMOUNT}[\s-]+(?:second|minute|hour|day|week|month|year|decade)s?\b(?![\s-]+old)"
+            r"|\bdecades\b",
+            re.I,
+        ),
+    ),
+    (
+        re.compile(r"\bhow old\b", re.I),
+        re.compile(rf"\b{_AMOUNT}[\s-]+years?[\s-]+old\b|\baged\s+\d+", re.I),
+    ),
+]
 _DATE = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
     r"june|july|august|september|october|november|december|today|yesterday|tomorrow|"
@@ -296,7 +314,8 @@ def _named_in_role(question: str, text: str, names: set[str]) -> bool:
 def answer_values(query: Query, text: str) -> set[str]:
     """The numbers, names, places or dates in text that the question asks for and doesn't say."""
     if query.wants == "number":
-        found = [m.group(0) for m in _NUMBER.finditer(text)]
+        unit = next((m for asks, m in _MEASURES if asks.search(query.asked)), _NUMBER)
+        found = [m.group(0) for m in unit.finditer(text)]
     elif query.wants == "date":
         found = [m.group(0) for m in _DATE.finditer(text)]
     elif query.wants == "name":

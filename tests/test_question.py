@@ -165,3 +165,19 @@ def test_where_it_happened_is_a_place_after_a_preposition():
 )
 def test_a_question_can_ask_for_several_people(question, several):
     assert asks_several(question) is several
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        ("How long did the Moscow talks last?", "The talks in Moscow lasted nearly five hours.", True),
+        ("How long did the Moscow talks last?", "Moscow and Tokyo stepped up talks at the end of 2016.", False),
+        ("How long would NATO membership be delayed?", "It delays NATO membership for two decades.", True),
+        ("How long would NATO membership be delayed?", "A 6-year-old girl died after the NATO summit.", False),
+        ("How old was the girl who died?", "A 6-year-old girl died in Kherson.", True),
+        ("How old was the girl who died?", "Two girls died in Kherson on Tuesday.", False),
+    ],
+)
+def test_how_long_wants_a_duration_and_how_old_an_age(question, sentence, holds):
+    query = Query(question, question, {}, wants=wanted(question), known=question)
+    assert holds_answer(query, sentence) is holds
