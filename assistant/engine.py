@@ -148,11 +148,11 @@ class Engine:
         said = history[-1][1] if history else ""
         asked = []
         for piece in pieces:
-            text = searched
+            text, candidates = searched, found
             if len(pieces) > 1 or piece.context:  # each part of "How long ... and how many ...?"
                 text = standalone(f"{piece.context} {piece.asked}".strip(), history)
-                found = retriever.search(text, self.settings.candidates, within=list(story))
-            asked.append((analyse(piece.asked, text, keywords, said), found))
+                candidates = retriever.search(text, self.settings.candidates, within=list(story))
+            asked.append((analyse(piece.asked, text, keywords, said), candidates))
         return compose(
             asked, keywords, self.settings.max_citations, self.settings.min_similarity, story
         )
