@@ -109,7 +109,15 @@ class Engine:
         looked = story or _story(keywords.article_scores(searched))
         first = retriever.search(searched, k, within=list(looked) if len(pieces) == 1 else ())
         candidates = first[:k]
-        ask = partial(self._compose, pieces, history, searched, first)
+        if len(pieces) == 1 and not pieces[0].context:
+            # its one search already holds its story
+            ask = partial(self._compose, pieces, history, [(searched, lambda story: first)])
+        else:  # each part of "How long ... and how many ...?" gets its own search
+            texts = [standalone(f"{p.context} {p.asked}".strip(), history) for p in pieces]
+            ask = partial(
+                self._compose, pieces, history,
+                [(t, retriever.find(t, k).ranked) for t in texts],
+            )
         composed = ask(story)
         if together and not composed.refused:
             # a part answered from another story than the question's: the story of each answer
@@ -139,20 +147,16 @@ class Engine:
         self,
         pieces: list[Part],
         history: list[tuple[str, str]],
-        searched: str,
-        found: list[Scored],
+        searches: list[tuple[str, Callable[[list[str]], list[Scored]]]],
         story: dict[str, float],
     ) -> Composed:
-        """Each part retrieved (a one-part question's search is `found`) and answered in story."""
-        retriever, keywords = self.retriever, self.retriever.keywords
+        """Each part answered from its search (its text, and its hits ranked in a story)."""
+        keywords = self.retriever.keywords
         said = history[-1][1] if history else ""
-        asked = []
-        for piece in pieces:
-            text, candidates = searched, found
-            if len(pieces) > 1 or piece.context:  # each part of "How long ... and how many ...?"
-                text = standalone(f"{piece.context} {piece.asked}".strip(), history)
-                candidates = retriever.search(text, self.settings.candidates, within=list(story))
-            asked.append((analyse(piece.asked, text, keywords, said), candidates))
+        asked = [
+            (analyse(piece.asked, text, keywords, said), ranked(list(story)))
+            for piece, (text, ranked) in zip(pieces, searches, strict=True)
+        ]
         return compose(
             asked, keywords, self.settings.max_citations, self.settings.min_similarity, story
         )

@@ -182,22 +182,40 @@ class Retriever:
     def search(self, question: str, k: int, within: Sequence[str] = ()) -> list[Scored]:
         """The k best chunks for the question, each with its cosine similarity filled in, and
         after them every chunk of the articles `within` (the story a conversation is about)."""
+        return self.find(question, k).ranked(within)
+
+    def find(self, question: str, k: int) -> Found:
+        """The question's dense and keyword hits, to be ranked in one story or several."""
         question = question[:MAX_QUERY_CHARS]
         vector = self.encoder.encode_one(question)
-        dense = self.store.search(vector, k)
         scores = self.keywords.scores(question)
-        keyword = self.keywords.top(scores, k)
-        hits = {h.chunk_id: h for h in dense}
-        story = [h for a in within for h in self.keywords.article_chunks(a)]
-        missing = {h.chunk_id: h for h, _ in keyword if h.chunk_id not in hits}
+        return Found(self, vector, scores, self.store.search(vector, k), self.keywords.top(scores, k), k)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One search's hits: a multi-part question ranks each part's again in every story it tries."""
+
+    retriever: Retriever
+    vector: np.ndarray
+    scores: np.ndarray  # BM25 of every chunk
+    dense: list[Hit]
+    keyword: list[tuple[Hit, float]]
+    k: int
+
+    def ranked(self, within: Sequence[str] = ()) -> list[Scored]:
+        keywords, store = self.retriever.keywords, self.retriever.store
+        hits = {h.chunk_id: h for h in self.dense}
+        story = [h for a in within for h in keywords.article_chunks(a)]
+        missing = {h.chunk_id: h for h, _ in self.keyword if h.chunk_id not in hits}
         missing.update({h.chunk_id: h for h in story if h.chunk_id not in hits})
-        sims = self.store.similarities(vector, list(missing))
+        sims = store.similarities(self.vector, list(missing))
         for cid, h in missing.items():
             hits[cid] = replace(h, similarity=sims.get(cid, 0.0))
         # a dense hit outside BM25's top k still has a BM25 score: look it up
-        bm25 = {cid: self.keywords.score_of(scores, cid) for cid in hits}
+        bm25 = {cid: keywords.score_of(self.scores, cid) for cid in hits}
         fused = fuse({cid: h.similarity for cid, h in hits.items()}, bm25)
         ranked = sorted(fused, key=fused.get, reverse=True)
         in_story = {h.chunk_id for h in story}
-        ranked = ranked[:k] + [i for i in ranked[k:] if i in in_story]
+        ranked = ranked[: self.k] + [i for i in ranked[self.k :] if i in in_story]
         return [Scored(hits[i], fused[i], bm25[i]) for i in ranked]
