@@ -106,8 +106,10 @@ class Engine:
         # "we're joined by Dr. Petrov" answers "Which expert did World Today News interview?"
         # in words no search for the question ranks among 98k passages)
         k = self.settings.candidates
-        looked = story or _story(keywords.article_scores(searched))
-        first = retriever.search(searched, k, within=list(looked) if len(pieces) == 1 else ())
+        looked = {}
+        if len(pieces) == 1:
+            looked = story or _story(keywords.article_scores(searched))
+        first = retriever.search(searched, k, within=list(looked))
         candidates = first[:k]
         if len(pieces) == 1 and not pieces[0].context:
             # its one search already holds its story
