@@ -123,11 +123,13 @@ class Engine:
         composed = ask(story)
         if together and not composed.refused:
             # a part answered from another story than the question's: the story of each answer
-            # is tried for all parts, and the one that answers them best kept ("Who represented
-            # the US in Moscow and where do they go next?" is one visit, not a 2017 one and this)
+            # (its article and the other reports of the same event) is tried for all parts, and
+            # the one that answers them best kept ("Who represented the US in Moscow and where do
+            # they go next?" is one visit, not a 2017 one and this; "How long did the Moscow talks
+            # last?" is answered by another report of the talks the 28-point plan's article is on)
             tried = {frozenset(story)}
             for citation in list(composed.citations):
-                other = _story(keywords.article_scores(f"{question} {citation.quote}"))
+                other = keywords.related(citation.article_id, STORY_ARTICLES)
                 if frozenset(other) not in tried:
                     tried.add(frozenset(other))
                     composed = max(composed, ask(other), key=lambda c: c.support)

@@ -20,6 +20,7 @@ from index.store import Hit, Store
 
 KEYWORD_SHARE = 0.3  # of the fused score; the rest is cosine similarity (both scaled to the best)
 MAX_QUERY_CHARS = 2000
+OPENING = 4  # passages of an article that say what it reports (its title and first sentences)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,22 @@ class KeywordIndex:
         if best <= 0:
             return {}
         return {a: float(s) / best for a, s in zip(self._article_ids, scores, strict=True) if s > 0}
+
+    def related(self, article_id: str, n: int) -> dict[str, float]:
+        """The article (1.0) and the n others its opening finds, each with its share of the
+        article's own score: the other reports of the event it is about, the closer the more.
+
+        A news article's first sentences say what happened, so the whole-article BM25 of its
+        opening ranks the other reports of that event first. (A story found by the question and
+        one answer instead favours that answer's article, right or wrong: "the preparation for
+        talks had lasted for several months", from a 2017 press review, then beat "five hours of
+        talks" for how long the Moscow talks lasted.)
+        """
+        opening = " ".join(hit.matchable for hit in self.article_chunks(article_id)[:OPENING])
+        scores = self.article_scores(opening)
+        own = scores.get(article_id) or 1.0
+        others = sorted((a for a in scores if a != article_id), key=scores.get, reverse=True)[:n]
+        return {article_id: 1.0} | {a: min(scores[a] / own, 1.0) for a in others}
 
     def mentions(self, article_id: str, terms: Iterable[int]) -> bool:
         """Whether the article holds every one of terms (somewhere, not necessarily together).

@@ -40,3 +40,23 @@ def test_an_article_mentions_a_name_anywhere_in_it(built_index):
     assert keywords.mentions("000_a3e66bb6e1c6e4ee", set())
     # an article indexed after the keyword index was built (another writer) can't be checked
     assert keywords.mentions("999_written_later", odesa)
+
+
+def test_the_other_reports_of_an_event_are_the_articles_an_article_s_opening_finds(isolated):
+    from assistant.engine import get_engine
+
+    for name, text in {
+        "010_storm_bbc.txt": "Storm Doris batters Britain\nStorm Doris brought gales of 94mph to "
+        "Britain on Thursday, closing roads and railways.\nForecasters said the storm would ease.\n",
+        "011_storm_guardian.txt": "Gales close railways as Storm Doris hits\nRailways and roads "
+        "were closed across Britain as Storm Doris brought gales on Thursday.\n",
+    }.items():
+        (isolated["corpus"] / name).write_text(text, encoding="utf-8")
+    keywords = get_engine().retriever.keywords
+
+    storm = keywords.related("010_storm_bbc", 1)
+    assert list(storm) == ["010_storm_bbc", "011_storm_guardian"] and storm["010_storm_bbc"] == 1.0
+    assert 0 < storm["011_storm_guardian"] <= 1.0  # a share of the article's own score
+    talks = keywords.related("001_879027de3d8b4ae6", 3)
+    assert talks["001_879027de3d8b4ae6"] == 1.0 and len(talks) == 4
+    assert not {"010_storm_bbc", "011_storm_guardian"} & set(talks)  # the other reports of the talks
