@@ -10,6 +10,7 @@ RRF (k = 60; 0.864-0.879 with k = 5-20), 0.939 with this (Bruch et al. 2023 find
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -20,6 +21,7 @@ from index.store import Hit, Store
 
 KEYWORD_SHARE = 0.3  # of the fused score; the rest is cosine similarity (both scaled to the best)
 MAX_QUERY_CHARS = 2000
+TERMS_CACHED = 16384  # passages' term sets kept (a few MB)
 OPENING = 4  # passages of an article that say what it reports (its title and first sentences)
 
 
@@ -48,6 +50,9 @@ class KeywordIndex:
         self._article_terms: dict[str, np.ndarray] = {}  # sorted unique term ids
         self._article_bm25 = bm25s.BM25()
         self.idf: dict[int, float] = {}
+        # a multi-part question weighs the same passages in every story it tries: tokenizing
+        # them again was two thirds of its answer time
+        self._terms = functools.lru_cache(maxsize=TERMS_CACHED)(self._tokenized_terms)
         self.median_idf = 1.0
         if chunks:
             ids = self._tokenizer.tokenize(
@@ -65,12 +70,15 @@ class KeywordIndex:
             if self.idf:
                 self.median_idf = sorted(self.idf.values())[len(self.idf) // 2]
 
-    def terms(self, text: str) -> set[int]:
+    def terms(self, text: str) -> frozenset[int]:
         """Stemmed, stopword-free term ids of text that the corpus knows (others can't match)."""
+        return self._terms(text)
+
+    def _tokenized_terms(self, text: str) -> frozenset[int]:
         ids = self._tokenizer.tokenize(
             [text], update_vocab=False, return_as="ids", show_progress=False
         )[0]
-        return {i for i in ids if i in self.idf}
+        return frozenset(i for i in ids if i in self.idf)
 
     def previous(self, hit: Hit) -> Hit | None:
         """The sentence before hit in its article, which often holds what "it" or "this" is."""
