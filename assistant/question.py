@@ -56,7 +56,7 @@ _PARTS = re.compile(
 
 # "How did Trump rate the talks?": the speaker, whose words are the answer
 _SPEAKER = re.compile(
-    r"\bhow (?:did|does|do|would) ((?:\w+ ){1,3}?)(?:describe|rate|characteri[sz]e|call|assess|sum up)\b",
+    r"\bhow (?:did|does|do|would) ((?:\w+ ){1,3}?)(describe|rate|characteri[sz]e|call|assess|sum up)\b",
     re.I,
 )
 _ROLE = r"(leader|minister|official|expert|person|people|president|envoy|negotiator|adviser|advisor|chancellor|ambassador|head|spokesman|spokeswoman)"
@@ -109,8 +109,10 @@ UNKNOWN_WEIGHT = 0.5  # times the median idf: unknown words may be paraphrases, 
 
 def analyse(asked: str, standalone: str, keywords: KeywordIndex, said: str = "") -> Query:
     idf = keywords.idf
-    # "What did Macron say?" asks for what he said, not for a sentence with "say" in it
-    frame = keywords.terms(_SPEECH_FRAME)
+    # "What did Macron say?" asks for what he said, not for a sentence with "say" in it, and
+    # "How did Trump rate the talks?" is answered by "Trump characterized them as ..."
+    speaker = _SPEAKER.search(asked)
+    frame = keywords.terms(f"{_SPEECH_FRAME} {speaker.group(2) if speaker else ''}")
     focus = {t: idf[t] for t in keywords.terms(asked) if t not in frame}
     context_text = standalone[: max(0, len(standalone) - len(asked))] if standalone != asked else ""
     context = {t: 0.5 * idf[t] for t in keywords.terms(context_text) if t not in focus}

@@ -7,11 +7,15 @@ from assistant.question import (
     _ASKED_PLACE,
     Part,
     Query,
+    analyse,
     asks_several,
+    coverage,
     holds_answer,
     parts,
     wanted,
 )
+from assistant.retrieval import KeywordIndex
+from index.store import Hit
 
 
 @pytest.mark.parametrize(
@@ -113,6 +117,24 @@ def test_a_how_did_they_describe_question_wants_their_words():
     assert not holds_answer(query, "Trump sent Witkoff to the talks in Moscow.")
     # someone else's words are not his
     assert not holds_answer(query, "According to Putin, the talks were “useful but difficult.”")
+
+
+def test_the_verb_of_a_how_did_they_rate_question_asks_for_words_it_need_not_repeat():
+    sentences = [
+        "Trump characterized the negotiations as reasonably good.",
+        "Trump rated the negotiations as reasonably good.",
+        "The talks were held in Moscow.",
+    ]
+    keywords = KeywordIndex([
+        Hit(f"a:{i}", "a", "", text, 0, len(text), i, "sentence", 0.0) for i, text in enumerate(sentences)
+    ])
+    characterized, rated = (keywords.terms(s) for s in sentences[:2])
+    for asked in ("How did Trump rate the negotiations?", "How did Trump characterize the negotiations?"):
+        query = analyse(asked, asked, keywords)
+        assert coverage(query, characterized) == coverage(query, rated) > 0
+    # elsewhere the verb is what is asked about
+    query = analyse("Who rated the negotiations?", "Who rated the negotiations?", keywords)
+    assert coverage(query, rated) > coverage(query, characterized)
 
 
 @pytest.mark.parametrize(
