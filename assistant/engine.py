@@ -128,8 +128,8 @@ class Engine:
             # they go next?" is one visit, not a 2017 one and this; "How long did the Moscow talks
             # last?" is answered by another report of the talks the 28-point plan's article is on)
             tried = {frozenset(story)}
-            for citation in list(composed.citations):
-                other = keywords.related(citation.article_id, STORY_ARTICLES)
+            for article_id in dict.fromkeys(c.article_id for c in composed.citations):
+                other = keywords.related(article_id, STORY_ARTICLES)
                 if frozenset(other) not in tried:
                     tried.add(frozenset(other))
                     composed = max(composed, ask(other), key=lambda c: c.support)
