@@ -13,7 +13,8 @@ from pathlib import Path
 
 CATEGORIES: tuple[str, ...] = ("factoid", "table", "multi", "followup", "unanswerable")
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "category", "question", "patterns", "articles")
-OPTIONAL_FIELDS: tuple[str, ...] = ("history",)
+OPTIONAL_FIELDS: tuple[str, ...] = ("history", "split", "paraphrase_of")
+SPLITS: tuple[str, ...] = ("dev", "test")
 DEFAULT_SET = Path(__file__).with_name("questions.jsonl")
 
 
@@ -24,6 +25,8 @@ class EvalItem:
     `patterns` are case-insensitive regular expressions that must all match the answer text;
     `articles` are the ids of the articles that state the fact (empty when unanswerable).
     `source` is "file:line", kept so every report can point back at the line to fix.
+    `split` is "dev" (tune on it freely) or "test" (judge changes on it; see evals/split.py);
+    `paraphrase_of` is the id of the item this one rewords, if any.
     """
 
     id: str
@@ -33,6 +36,8 @@ class EvalItem:
     articles: tuple[str, ...] = ()
     history: tuple[tuple[str, str], ...] = ()
     source: str = ""
+    split: str = "dev"
+    paraphrase_of: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -100,6 +105,14 @@ def parse_item(obj: object, source: str = "") -> EvalItem:
             raise _Invalid(f"a {category} item needs at least one article id")
     if category == "followup" and not history:
         raise _Invalid("a followup item needs a non-empty 'history'")
+    split = obj.get("split", "dev")
+    if split not in SPLITS:
+        raise _Invalid(f"field 'split' must be one of {', '.join(SPLITS)}, got {split!r}")
+    paraphrase_of = obj.get("paraphrase_of")
+    if paraphrase_of is not None and (not isinstance(paraphrase_of, str) or not paraphrase_of.strip()):
+        raise _Invalid("field 'paraphrase_of' must be the id of another item")
+    if paraphrase_of == obj["id"]:
+        raise _Invalid("an item cannot be a paraphrase of itself")
     return EvalItem(
         id=obj["id"],
         category=category,
@@ -108,6 +121,8 @@ def parse_item(obj: object, source: str = "") -> EvalItem:
         articles=articles,
         history=history,
         source=source,
+        split=split,
+        paraphrase_of=paraphrase_of,
     )
 
 
@@ -146,4 +161,7 @@ def load_eval_set(path: str | Path = DEFAULT_SET) -> tuple[list[EvalItem], list[
             continue
         seen[item.id] = lineno
         items.append(item)
+    for item in items:  # checked after the whole file: an original may come after its paraphrase
+        if item.paraphrase_of is not None and item.paraphrase_of not in seen:
+            problems.append(f"{item.source}: 'paraphrase_of' names unknown id '{item.paraphrase_of}'")
     return items, problems
