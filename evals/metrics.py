@@ -1,9 +1,11 @@
 """Scoring one answer against one eval item, and summarising many.
 
 Everything here is a pure function of (item, answer, article texts) so a number in a report can
-be recomputed by hand from the JSON. Pattern matching is the stand-in for ALCE's NLI judge: the
-extractive answerer copies article text, so "the quote contains the accepted fact" is a
-faithful, cheap and deterministic test of support.
+be recomputed by hand from the JSON. Pattern matching is the stand-in for ALCE's NLI judge: a
+citation supports its claim when the accepted fact the claim states is in the quote too (or,
+for a claim stating no accepted fact, most of its content words are), with every number the
+claim states in the quote. That holds whether the claim is the quote itself (the extractive
+answerer) or a model's rewording of it, and stays cheap and deterministic.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ if TYPE_CHECKING:  # only for annotations: importing `assistant` may load the wh
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_GROUP = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
 _WORD = re.compile(r"\w+")
-LEXICAL_SUPPORT = 0.7  # share of a claim's words that its quote must contain (no-fact claims)
+LEXICAL_SUPPORT = 0.7  # share of a claim's content words its quote must contain (no-fact claims)
 TOP_K = 5
 
 METRIC_NAMES: tuple[str, ...] = (
@@ -57,16 +59,22 @@ METRIC_DEFINITIONS: dict[str, str] = {
         "quotes are not searched. Mean over items."
     ),
     "citation_precision": (
-        "ALCE-style, adapted to extractive answers. The answer text is cut into claims: a claim "
-        "is the text between one group of [n] markers and the next, and the markers that close "
-        "it cite it. Every marker is one citation. A citation is precise when (a) the claim "
-        "states an accepted fact (matches >= 1 of the item's patterns) and the cited quote "
-        "matches at least one of those same patterns, or (b) the claim states no accepted fact "
-        f"and at least {int(LEXICAL_SUPPORT * 100)}% of the claim's words occur in the cited "
-        "quote (when the quote is a row of a markdown table, the words of that table's header "
-        "row count too: a row is read under its column names). A marker without a matching "
-        "citation is imprecise. Per item: precise / markers; "
-        "mean over non-refused items that carry at least one marker (ALCE averages per example)."
+        "ALCE-style: does each citation's quote support the claim it is attached to? Defined "
+        "on what the answer says, not on how it was written, so it holds for extractive answers "
+        "(whose claims are the quotes) and for answers a model writes in its own words. The "
+        "answer text is cut into claims: a claim is the text between one group of [n] markers "
+        "and the next, and the markers that close it cite it. Every marker is one citation. A "
+        "citation is precise when (a) the claim states an accepted fact (matches >= 1 of the "
+        "item's patterns) and the cited quote matches at least one of those same patterns, or "
+        "(b) the claim states no accepted fact and at least "
+        f"{int(LEXICAL_SUPPORT * 100)}% of the claim's content words (function words dropped, "
+        "simple suffixes folded: 'rejected' = 'rejects') occur in the cited quote; and in both "
+        "cases every number the claim states (digits, or number words but 'one': 'five' = '5', "
+        "'40,000' = '40000') occurs in the quote. When the quote is a row of a markdown table, the words "
+        "and numbers of that table's header row count as the quote's too (a row is read under "
+        "its column names). A marker without a matching citation is imprecise. Per item: "
+        "precise / markers; mean over non-refused items that carry at least one marker (ALCE "
+        "averages per example)."
     ),
     "citation_recall": (
         "Over correctly answered items only: 1 when every accepted pattern matches at least one "
@@ -172,16 +180,76 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def lexically_supported(claim: str, quote: str, context: str = "") -> bool:
-    """Whether the quote (plus context such as a table header) holds most of the claim's words.
+# Function words: a claim's support is judged on the words that carry what it says.
+STOPWORDS = frozenset(
+    """a about after all also am an and any are as at be because been before being both but by
+    can could did do does doing during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just me more most my myself no
+    nor not of off on once only or other our ours ourselves out over own same she should so some
+    such than that the their theirs them themselves then there these they this those through to
+    too under until up very was we were what when where which while who whom why will with would
+    you your yours yourself yourselves said says say according articles article reported reports
+    report""".split()
+)
+_NUMBER_WORDS = {
+    "zero": "0", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "thirteen": "13", "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17",
+    "eighteen": "18", "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40",
+    "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
+    "hundred": "100", "thousand": "1000", "million": "1000000",
+}  # fmt: skip  ("one" is left out: "no one", "one of them" state no number)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
-    The fallback entailment test for claims that state no accepted fact.
-    """
-    words = _words(claim)
+
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, digits or words: "40,000" -> "40000", "five" -> "5"."""
+    found = {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
+    found |= {_NUMBER_WORDS[w] for w in _words(text) if w in _NUMBER_WORDS}
+    return found
+
+
+def _stem(word: str) -> str:
+    """A crude suffix fold so "rejected", "rejects" and "rejecting" compare equal."""
+    word = re.sub(r"['’]s$", "", word)
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """Stemmed words that are not function words or numbers (numbers are checked apart)."""
+    return [
+        _stem(w) for w in (m.group(0).lower() for m in _LETTERS.finditer(text))
+        if w not in STOPWORDS and w not in _NUMBER_WORDS
+    ]
+
+
+def lexically_supported(claim: str, quote: str, context: str = "") -> bool:
+    """Whether the quote (plus context such as a table header) holds most of the claim's
+    content words. The entailment test for claims that state no accepted fact."""
+    words = content_words(claim)
     if not words:
         return False
-    quote_words = set(_words(quote)) | set(_words(context))
+    quote_words = set(content_words(quote)) | set(content_words(context))
     return sum(w in quote_words for w in words) / len(words) >= LEXICAL_SUPPORT
+
+
+def supports(claim: str, quote: str, facts: Sequence[re.Pattern[str]], context: str = "") -> bool:
+    """Whether one quote supports the claim it is cited for, whoever wrote the claim.
+
+    A claim that states an accepted fact (matches one of `facts`) is supported by a quote that
+    states one of those facts too; any other claim, by a quote holding most of its content words.
+    Either way every number the claim states must be in the quote: a model that writes "seven
+    hours" from a quote saying "five hours" is not supported by it.
+    """
+    if facts:
+        ok = any(p.search(quote) for p in facts)
+    else:
+        ok = lexically_supported(claim, quote, context)
+    return ok and numbers(claim) <= numbers(quote) | numbers(context)
 
 
 def table_header(article: str | None, start: int) -> str:
@@ -228,11 +296,8 @@ def check_citations(
             if citation is None:
                 checks.append(CitationCheck(n, claim, precise=False, found=False))
                 continue
-            if facts:
-                precise = any(p.search(citation.quote) for p in facts)
-            else:
-                header = table_header(articles.get(citation.article_id), citation.start)
-                precise = lexically_supported(claim, citation.quote, header)
+            header = table_header(articles.get(citation.article_id), citation.start)
+            precise = supports(claim, citation.quote, facts, header)
             checks.append(CitationCheck(n, claim, precise=precise, found=True))
     return tuple(checks)
 

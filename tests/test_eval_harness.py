@@ -304,3 +304,59 @@ def test_a_table_row_is_read_under_its_header():
     assert score_item(item, answer, {"t": article}).citation_precision == 1.0
     # without the table around it, half the claim's words are unsupported
     assert score_item(item, answer, {"t": row}).citation_precision == 0.0
+
+
+# ------------------------------------------------------------------ precision of written answers
+
+A3 = ("Talks in Moscow\nPutin's aide Yuri Ushakov said no compromise had been found after five "
+      "hours of talks with Witkoff and Kushner. Russia fired 138 drones at Ukraine overnight.\n")
+TALKS = "Putin's aide Yuri Ushakov said no compromise had been found after five hours of talks with Witkoff and Kushner."
+DRONES = "Russia fired 138 drones at Ukraine overnight."
+
+
+def _written(text: str, *quotes: str) -> Answer:
+    citations = []
+    for n, quote in enumerate(quotes, 1):
+        start = A3.index(quote)
+        citations.append(Citation(n, "a3", "Talks in Moscow", quote, start, start + len(quote), 0.8))
+    return Answer(text, citations, retrieved=["a3"])
+
+
+def test_a_paraphrased_claim_citing_the_right_quote_is_precise():
+    item = EvalItem("x", "factoid", "How did Ushakov sum up the talks?", ("no compromise",), ("a3",))
+    answer = _written("Ushakov told reporters the sides reached no compromise in the five-hour meeting [1].", TALKS)
+    result = score_item(item, answer, {"a3": A3})
+    assert result.correct and result.citation_precision == 1.0 and result.citation_recall_ok
+
+
+def test_the_same_claim_citing_an_unrelated_quote_is_not():
+    item = EvalItem("x", "factoid", "How did Ushakov sum up the talks?", ("no compromise",), ("a3",))
+    answer = _written("Ushakov told reporters the sides reached no compromise in the five-hour meeting [1].", DRONES)
+    result = score_item(item, answer, {"a3": A3})
+    assert result.correct  # the text is right; the citation is what is wrong
+    assert result.citation_precision == 0.0
+    assert "citation [1] does not support its claim" in result.reasons
+
+
+def test_a_claim_with_a_number_not_in_its_quote_is_not_precise():
+    # states the accepted fact, and the quote states it too, but "seven" is nowhere in the quote
+    item = EvalItem("x", "factoid", "Was a compromise found?", ("no compromise",), ("a3",))
+    wrong = _written("Ushakov said there was no compromise after seven hours of talks [1].", TALKS)
+    right = _written("Ushakov said there was no compromise after 5 hours of talks [1].", TALKS)
+    assert score_item(item, wrong, {"a3": A3}).citation_precision == 0.0
+    assert score_item(item, right, {"a3": A3}).citation_precision == 1.0  # "5" = "five"
+    # and for a claim that states no accepted fact
+    other = EvalItem("y", "unanswerable", "Anything about drones?")
+    assert score_item(other, _written("Russia fired 138 drones at Ukraine in the night [1].", DRONES),
+                      {"a3": A3}).citation_precision == 1.0
+    assert score_item(other, _written("Russia fired 183 drones at Ukraine in the night [1].", DRONES),
+                      {"a3": A3}).citation_precision == 0.0
+
+
+def test_a_written_claim_without_an_accepted_fact_needs_most_of_its_content_words():
+    item = EvalItem("y", "unanswerable", "Anything?")
+    # function words and inflections don't count: "fired"/"fires", "drones"/"drone"
+    near = _written("Overnight Russia fires drones at Ukraine, 138 of them [1].", DRONES)
+    far = _written("Ukraine shot down most of the 138 drones with new air defences [1].", DRONES)
+    assert score_item(item, near, {"a3": A3}).citation_precision == 1.0
+    assert score_item(item, far, {"a3": A3}).citation_precision == 0.0
