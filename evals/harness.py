@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .dataset import EvalItem
-from .metrics import METRIC_DEFINITIONS, ItemResult, aggregate_by_category, score_item
+from .dataset import SPLITS, EvalItem
+from .metrics import METRIC_DEFINITIONS, ItemResult, aggregate, aggregate_by_category, score_item
 
 if TYPE_CHECKING:
     from assistant.models import Answer
@@ -31,6 +31,9 @@ class Report:
     categories: dict[str, dict[str, float | int | None]]
     problems: list[str] = field(default_factory=list)
     definitions: dict[str, str] = field(default_factory=lambda: dict(METRIC_DEFINITIONS))
+    splits: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    groups: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    backend: str | None = None
 
     @property
     def failures(self) -> list[ItemResult]:
@@ -64,12 +67,14 @@ def run_eval(
     warmup: bool = False,
     clock: Callable[[], float] = time.perf_counter,
     on_result: Callable[[ItemResult], None] | None = None,
+    backend: str | None = None,
 ) -> Report:
     """Ask every item, score it, and summarise overall and per category.
 
     `warmup` makes one untimed call first: the first answer() may build the index, which is
     indexing time, not the per-answer latency the report promises. `clock` is injectable so
-    latency arithmetic can be tested exactly; `on_result` lets a caller show progress.
+    latency arithmetic can be tested exactly; `on_result` lets a caller show progress;
+    `backend` only labels the report.
     """
     problems = list(problems)
     if warmup:
@@ -84,5 +89,27 @@ def run_eval(
         results.append(result)
         if on_result is not None:
             on_result(result)
+    return summarise(results, problems=problems, backend=backend)
+
+
+def summarise(
+    results: Sequence[ItemResult], *, problems: Sequence[str] = (), backend: str | None = None
+) -> Report:
+    """The Report of scored results: overall, per split, per category, and the paraphrases.
+
+    `splits` always holds "dev" and "test" (n = 0 when a split has no items). `groups` holds
+    "paraphrases" (every item that rewords another) and "paraphrased" (the originals they reword,
+    which may be dev or test), so the cost of new wording reads off two columns; empty when the
+    set has no paraphrases.
+    """
+    results = list(results)
     overall, categories = aggregate_by_category(results)
-    return Report(results=results, overall=overall, categories=categories, problems=problems)
+    splits = {name: aggregate([r for r in results if r.item.split == name]) for name in SPLITS}
+    groups: dict[str, dict[str, float | int | None]] = {}
+    paraphrases = [r for r in results if r.item.paraphrase_of is not None]
+    if paraphrases:
+        originals = {r.item.paraphrase_of for r in paraphrases}
+        groups["paraphrases"] = aggregate(paraphrases)
+        groups["paraphrased"] = aggregate([r for r in results if r.item.id in originals])
+    return Report(results=results, overall=overall, categories=categories, problems=list(problems),
+                  splits=splits, groups=groups, backend=backend)

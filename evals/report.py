@@ -1,7 +1,8 @@
 """Three views of one Report: a compact terminal table, a JSON file, a self-contained HTML page.
 
 All three come from `report_to_dict`, so the numbers a person reads in the HTML are the numbers
-a script reads in the JSON.
+a script reads in the JSON. Several backends run on the same questions get the same three views
+side by side (`comparison_to_dict`, `format_comparison`, `render_comparison_html`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from .metrics import METRIC_NAMES, ItemResult
 RATE_METRICS = tuple(m for m in METRIC_NAMES if m not in ("n", "p50_ms", "p95_ms"))
 LATENCY_METRICS = ("p50_ms", "p95_ms")
 LOWER_IS_BETTER = frozenset({"false_refusal_rate", "p50_ms", "p95_ms"})
+SCOPES = ("overall", "dev", "test")  # thresholds.toml sections that gate a whole group of items
+# the rows of the backend comparison (retrieval is shared by every backend, so it is left out)
+COMPARISON_METRICS = (
+    "n", "answer_accuracy", "citation_precision", "citation_recall", "refusal_precision",
+    "refusal_recall", "false_refusal_rate", "quote_integrity", "p50_ms", "p95_ms",
+)
 
 
 def _round(value: Any) -> Any:
@@ -53,6 +60,8 @@ def item_to_dict(result: ItemResult) -> dict[str, Any]:
     return {
         "id": item.id,
         "category": item.category,
+        "split": item.split,
+        "paraphrase_of": item.paraphrase_of,
         "source": item.source,
         "question": item.question,
         "history": [list(turn) for turn in item.history],
@@ -77,7 +86,10 @@ def item_to_dict(result: ItemResult) -> dict[str, Any]:
 def report_to_dict(report: Report) -> dict[str, Any]:
     items = [item_to_dict(r) for r in report.results]
     return {
+        "backend": report.backend,
         "overall": _metrics(report.overall),
+        **{name: _metrics(values) for name, values in report.splits.items()},
+        "groups": {name: _metrics(values) for name, values in report.groups.items()},
         "categories": {name: _metrics(values) for name, values in report.categories.items()},
         "definitions": dict(report.definitions),
         "problems": list(report.problems),
@@ -86,10 +98,28 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def comparison_to_dict(reports: Mapping[str, Report]) -> dict[str, Any]:
+    """Several backends on the same questions: each one's summary, then each one's full report."""
+    runs = {name: report_to_dict(report) for name, report in reports.items()}
+    summary_keys = ("overall", "dev", "test", "groups", "categories")
+    return {
+        "backends": list(runs),
+        "comparison": {name: {k: run[k] for k in summary_keys} for name, run in runs.items()},
+        "definitions": next(iter(runs.values()))["definitions"] if runs else {},
+        "runs": runs,
+    }
+
+
+def _dump(data: Mapping[str, Any], path: str | Path) -> None:
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 def write_json(report: Report, path: str | Path) -> None:
-    Path(path).write_text(
-        json.dumps(report_to_dict(report), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    _dump(report_to_dict(report), path)
+
+
+def write_comparison_json(reports: Mapping[str, Report], path: str | Path) -> None:
+    _dump(comparison_to_dict(reports), path)
 
 
 def _fmt(name: str, value: Any) -> str:
@@ -102,29 +132,86 @@ def _fmt(name: str, value: Any) -> str:
     return f"{value:.3f}"
 
 
-def format_table(report: Report, max_failures: int | None = None) -> str:
-    """Metrics as rows, groups as columns, then one line per failure (id, category, why)."""
-    groups = [("overall", report.overall)] + list(report.categories.items())
-    header = ["metric"] + [name for name, _ in groups]
-    rows = [[name] + [_fmt(name, values.get(name)) for _, values in groups] for name in METRIC_NAMES]
+def _groups(report: Report) -> list[tuple[str, Mapping[str, Any]]]:
+    """The columns of a report: overall, the splits, the paraphrase groups, the categories."""
+    return (
+        [("overall", report.overall)]
+        + list(report.splits.items())
+        + list(report.groups.items())
+        + list(report.categories.items())
+    )
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
     lines = [
         "  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
         for row in [header] + rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def _failure_lines(report: Report, max_failures: int | None) -> list[str]:
     failures = report.failures
-    lines.append("")
-    lines.append(f"failures: {len(failures)} of {len(report.results)}")
+    label = f" ({report.backend})" if report.backend else ""
+    lines = [f"failures{label}: {len(failures)} of {len(report.results)}"]
     shown = failures if max_failures is None else failures[:max_failures]
     for result in shown:
         why = "; ".join(result.reasons)
-        line = f"  {result.item.id} [{result.item.category}] {why}"
+        line = f"  {result.item.id} [{result.item.category}, {result.item.split}] {why}"
         lines.append(line if len(line) <= 160 else line[:157] + "...")
     if len(shown) < len(failures):
         lines.append(f"  ... {len(failures) - len(shown)} more (see --json / --html)")
+    return lines
+
+
+def format_table(report: Report, max_failures: int | None = None) -> str:
+    """Metrics as rows, groups as columns, then one line per failure (id, category, split, why).
+
+    Columns: overall, dev, test, the paraphrases and the originals they reword (when the set
+    has paraphrases), then each category (over both splits).
+    """
+    groups = _groups(report)
+    header = ["metric"] + [name for name, _ in groups]
+    rows = [[name] + [_fmt(name, values.get(name)) for _, values in groups] for name in METRIC_NAMES]
+    lines = ([f"backend: {report.backend}"] if report.backend else []) + _grid(header, rows)
+    lines.append("")
+    lines += _failure_lines(report, max_failures)
     if report.problems:
         lines.append(f"eval set problems: {len(report.problems)} (printed as warnings above)")
+    return "\n".join(lines)
+
+
+def _comparison_scopes(report: Report) -> list[tuple[str, str]]:
+    """(key, label) of the blocks of the comparison table, test first: changes are judged on it."""
+    scopes = [("test", "test"), ("dev", "dev"), ("overall", "all")]
+    return scopes + [(name, name) for name in report.groups]
+
+
+def _scope(report: Report, key: str) -> Mapping[str, Any]:
+    if key == "overall":
+        return report.overall
+    return report.splits.get(key) or report.groups.get(key) or {}
+
+
+def format_comparison(reports: Mapping[str, Report], max_failures: int | None = 12) -> str:
+    """One column per backend; a block of rows per split (test, dev, all, paraphrases)."""
+    names = list(reports)
+    first = reports[names[0]]
+    header = ["metric"] + names
+    rows: list[list[str]] = []
+    for key, label in _comparison_scopes(first):
+        rows.append([f"{label}:"] + [""] * len(names))
+        for metric in COMPARISON_METRICS:
+            rows.append([f"  {metric}"] + [_fmt(metric, _scope(reports[n], key).get(metric)) for n in names])
+    lines = _grid(header, rows)
+    for name in names:
+        lines.append("")
+        lines += _failure_lines(reports[name], max_failures)
+    problems = first.problems
+    if problems:
+        lines.append(f"eval set problems: {len(problems)} (printed as warnings above)")
     return "\n".join(lines)
 
 
@@ -160,9 +247,12 @@ def _e(value: Any) -> str:
 def _limit(thresholds: Mapping[str, Any] | None, group: str, metric: str) -> float | None:
     if not thresholds:
         return None
-    scope = thresholds.get("overall", {}) if group == "overall" else thresholds.get("categories", {}).get(group, {})
-    value = scope.get(metric)
-    return float(value) if isinstance(value, (int, float)) else None
+    if group in SCOPES:
+        scope = thresholds.get(group, {})
+    else:
+        scope = thresholds.get("categories", {}).get(group, {})
+    value = scope.get(metric) if isinstance(scope, Mapping) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _chart(metric: str, groups: list[tuple[str, Mapping[str, Any]]], definition: str,
@@ -194,9 +284,10 @@ def _chart(metric: str, groups: list[tuple[str, Mapping[str, Any]]], definition:
     return f'<div class="chart" title="{_e(definition)}"><h3>{_e(metric)}</h3>{"".join(rows)}</div>'
 
 
-def _failure(item: Mapping[str, Any]) -> str:
-    parts = [f'<div class="fail" id="{_e(item["id"])}">',
-             f'<h3>{_e(item["id"])} <small>[{_e(item["category"])}] {_e(item["source"])}</small></h3>',
+def _failure(item: Mapping[str, Any], anchor: str = "") -> str:
+    of = f', rewords {item["paraphrase_of"]}' if item.get("paraphrase_of") else ""
+    parts = [f'<div class="fail" id="{_e(anchor + item["id"])}">',
+             f'<h3>{_e(item["id"])} <small>[{_e(item["category"])}, {_e(item.get("split"))}{_e(of)}] {_e(item["source"])}</small></h3>',
              '<ul class="reasons">' + "".join(f"<li>{_e(r)}</li>" for r in item["reasons"]) + "</ul>"]
     if item["history"]:
         turns = "".join(f"<li><b>user:</b> {_e(u)}<br><b>assistant:</b> {_e(a)}</li>" for u, a in item["history"])
@@ -241,32 +332,102 @@ def _failure(item: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def _data_groups(data: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    return (
+        [("overall", data["overall"]), ("dev", data["dev"]), ("test", data["test"])]
+        + list(data["groups"].items())
+        + list(data["categories"].items())
+    )
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_e(title)}</h1>{body}</body></html>\n"
+    )
+
+
+def _run_body(data: Mapping[str, Any], thresholds: Mapping[str, Any] | None, level: int = 2,
+              anchor: str = "") -> str:
+    """Charts and failures of one run; `anchor` prefixes the failures' ids (unique per page)."""
+    h = f"h{level}"
+    charts = "".join(
+        _chart(m, _data_groups(data), data["definitions"].get(m, ""), thresholds)
+        for m in RATE_METRICS + LATENCY_METRICS
+    )
+    failures = "".join(_failure(item, anchor) for item in data["failures"]) or "<p>None.</p>"
+    return (
+        f"<{h}>Metrics: overall, dev and test splits, paraphrases, categories</{h}>"
+        f'<div class="charts">{charts}</div>'
+        f"<{h}>Failures ({len(data['failures'])})</{h}>{failures}"
+    )
+
+
+def _problems(data: Mapping[str, Any]) -> str:
+    if not data["problems"]:
+        return ""
+    return "<h2>Eval set problems</h2><ul>" + "".join(f"<li>{_e(p)}</li>" for p in data["problems"]) + "</ul>"
+
+
+def _definitions(definitions: Mapping[str, str]) -> str:
+    defs = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in definitions.items())
+    return f'<h2>Definitions</h2><dl class="defs">{defs}</dl>'
+
+
+def _legend(thresholds: Mapping[str, Any] | None) -> str:
+    return " Black ticks mark the gate thresholds; red bars are on the wrong side of them." if thresholds else ""
+
+
 def render_html(report: Report, thresholds: Mapping[str, Any] | None = None) -> str:
     """A single page with inline CSS only: opens offline, mails as one file, runs no script."""
     data = report_to_dict(report)
-    groups = [("overall", data["overall"])] + list(data["categories"].items())
-    charts = "".join(
-        _chart(m, groups, data["definitions"].get(m, ""), thresholds) for m in RATE_METRICS + LATENCY_METRICS
+    backend = f" Backend: {_e(data['backend'])}." if data["backend"] else ""
+    summary = (
+        f'<p class="summary">{data["overall"]["n"]} questions ({data["dev"]["n"]} dev, '
+        f'{data["test"]["n"]} test), {len(data["failures"])} with at least one failure.{backend}'
+        f" Rates are 0–1 (bar = full width at 1); latencies in ms.{_legend(thresholds)}"
+        " Hover a chart for its definition.</p>"
     )
-    failures = "".join(_failure(item) for item in data["failures"]) or "<p>None.</p>"
-    problems = ""
-    if data["problems"]:
-        problems = "<h2>Eval set problems</h2><ul>" + "".join(f"<li>{_e(p)}</li>" for p in data["problems"]) + "</ul>"
-    defs = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in data["definitions"].items())
-    legend = " Black ticks mark the gate thresholds; red bars are on the wrong side of them." if thresholds else ""
-    return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<title>Assistant eval report</title>"
-        f"<style>{_CSS}</style></head><body>"
-        "<h1>Assistant eval report</h1>"
-        f'<p class="summary">{data["overall"]["n"]} questions, {len(data["failures"])} with at least one failure.'
-        f" Rates are 0–1 (bar = full width at 1); latencies in ms.{legend} Hover a chart for its definition.</p>"
-        f"{problems}<h2>Metrics per category</h2><div class=\"charts\">{charts}</div>"
-        f"<h2>Failures ({len(data['failures'])})</h2>{failures}"
-        f'<h2>Definitions</h2><dl class="defs">{defs}</dl>'
-        "</body></html>\n"
+    body = summary + _problems(data) + _run_body(data, thresholds) + _definitions(data["definitions"])
+    return _page("Assistant eval report", body)
+
+
+def render_comparison_html(reports: Mapping[str, Report], thresholds: Mapping[str, Any] | None = None) -> str:
+    """Backends side by side: one table with a column per backend, then each run in full."""
+    data = comparison_to_dict(reports)
+    names = data["backends"]
+    first = data["runs"][names[0]]
+    head = "".join(f"<th>{_e(n)}</th>" for n in names)
+    rows = []
+    scopes = [("test", "test"), ("dev", "dev"), ("overall", "all")] + [(g, g) for g in first["groups"]]
+    for key, label in scopes:
+        rows.append(f'<tr><th colspan="{len(names) + 1}" style="text-align:left">{_e(label)}</th></tr>')
+        for metric in COMPARISON_METRICS:
+            cells = []
+            for n in names:
+                run = data["runs"][n]
+                values = run[key] if key in SCOPES else run["groups"].get(key, {})
+                cells.append(f'<td class="val">{_e(_fmt(metric, values.get(metric)))}</td>')
+            rows.append(f'<tr><td title="{_e(data["definitions"].get(metric, ""))}">{_e(metric)}</td>{"".join(cells)}</tr>')
+    table = f'<table class="cites"><tr><th>metric</th>{head}</tr>{"".join(rows)}</table>'
+    sections = "".join(
+        f'<h2 id="{_e(n)}">Backend: {_e(n)}</h2>{_run_body(data["runs"][n], thresholds, 3, anchor=n + "-")}'
+        for n in names
     )
+    summary = (
+        f'<p class="summary">{first["overall"]["n"]} questions ({first["dev"]["n"]} dev, '
+        f'{first["test"]["n"]} test) through {len(names)} backends: {_e(", ".join(names))}. '
+        f"Rates are 0–1; latencies in ms.{_legend(thresholds)}</p>"
+    )
+    body = summary + _problems(first) + f"<h2>Side by side</h2>{table}" + sections + _definitions(data["definitions"])
+    return _page("Assistant eval: backends compared", body)
 
 
 def write_html(report: Report, path: str | Path, thresholds: Mapping[str, Any] | None = None) -> None:
     Path(path).write_text(render_html(report, thresholds), encoding="utf-8")
+
+
+def write_comparison_html(reports: Mapping[str, Report], path: str | Path,
+                          thresholds: Mapping[str, Any] | None = None) -> None:
+    Path(path).write_text(render_comparison_html(reports, thresholds), encoding="utf-8")

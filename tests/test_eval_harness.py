@@ -30,12 +30,12 @@ def cite(n: int, article: str, quote: str, *, shift: int = 0) -> Citation:
 
 
 ITEMS = [
-    EvalItem("f1", "factoid", "Who met Putin?", ("Witkoff", "Kushner"), ("a1",)),
+    EvalItem("f1", "factoid", "Who met Putin?", ("Witkoff", "Kushner"), ("a1",), split="test"),
     EvalItem("f2", "factoid", "How much of the Donbas?", (r"85\s?%",), ("a2",)),
-    EvalItem("f3", "factoid", "How many drones?", (r"\b138\b",), ("a2",)),
+    EvalItem("f3", "factoid", "How many drones?", (r"\b138\b",), ("a2",), split="test"),
     EvalItem("m1", "multi", "Where next, and how long were the talks?", ("Miami", "five hours"), ("a1", "a2")),
     EvalItem("n1", "unanswerable", "What did Putin eat?"),
-    EvalItem("n2", "unanswerable", "What was the <b>football</b> score?"),
+    EvalItem("n2", "unanswerable", "What was the <b>football</b> score?", split="test"),
 ]
 
 ANSWERS = {
@@ -123,6 +123,46 @@ def test_category_metrics_match_the_hand_count(report):
     assert unans["refusal_recall"] == pytest.approx(0.5)
     assert unans["false_refusal_rate"] is None
     assert (unans["p50_ms"], unans["p95_ms"]) == pytest.approx((50, 1000))
+
+
+def test_split_metrics_match_the_hand_count(report):
+    dev, test = report.splits["dev"], report.splits["test"]
+    assert list(report.splits) == ["dev", "test"]
+    # test: f1 (right, rank 2, one broken quote), f3 (false refusal), n2 (answered)
+    assert test["n"] == 3
+    assert test["hit_at_5"] == pytest.approx(1 / 2)
+    assert test["answer_accuracy"] == pytest.approx(1 / 2)
+    assert test["refusal_recall"] == 0.0 and test["refusal_precision"] == 0.0
+    assert test["false_refusal_rate"] == pytest.approx(1 / 2)
+    assert test["quote_integrity"] == pytest.approx(2 / 3)
+    assert (test["p50_ms"], test["p95_ms"]) == pytest.approx((30, 1000))
+    # dev: f2 (wrong fact), m1 (right, half-precise), n1 (refused)
+    assert dev["n"] == 3
+    assert dev["hit_at_5"] == 1.0 and dev["answer_accuracy"] == pytest.approx(1 / 2)
+    assert dev["refusal_recall"] == 1.0 and dev["refusal_precision"] == 1.0
+    assert dev["citation_precision"] == pytest.approx((1 + 1 / 2) / 2)
+    assert dev["quote_integrity"] == 1.0
+    assert (dev["p50_ms"], dev["p95_ms"]) == pytest.approx((40, 50))
+
+
+def test_paraphrases_are_summarised_with_the_originals_they_reword():
+    items = ITEMS + [
+        EvalItem("f2-p1", "factoid", "What share of the Donbas?", (r"85\s?%",), ("a2",), split="test",
+                 paraphrase_of="f2"),
+    ]
+    answers = dict(ANSWERS)
+    answers["f2-p1"] = Answer("Russia controls 85% of the Donbas [1].",
+                              [cite(1, "a2", "Russia controls 85% of the Donbas.")], retrieved=["a2"])
+    by_question = {item.question: item.id for item in items}
+    report = run_eval(items, lambda q, history=None: answers[by_question[q]], ARTICLES, backend="scripted")
+    assert report.backend == "scripted"
+    assert report.groups["paraphrases"]["n"] == 1 and report.groups["paraphrases"]["answer_accuracy"] == 1.0
+    assert report.groups["paraphrased"]["n"] == 1 and report.groups["paraphrased"]["answer_accuracy"] == 0.0
+    assert report.splits["test"]["n"] == 4
+    data = report_to_dict(report)
+    assert data["backend"] == "scripted" and data["groups"]["paraphrases"]["n"] == 1
+    assert next(i for i in data["items"] if i["id"] == "f2-p1")["paraphrase_of"] == "f2"
+    assert "paraphrases" in format_table(report).splitlines()[1]
 
 
 def test_failures_explain_themselves(report):
@@ -224,6 +264,27 @@ def test_malformed_lines_are_reported_with_file_and_line_and_the_rest_loads(tmp_
     assert problems[5] == f"{path}:9: a followup item needs a non-empty 'history'"
 
 
+def test_split_and_paraphrase_of_are_optional_and_checked(tmp_path):
+    good = {"id": "g1", "category": "factoid", "question": "Q?", "patterns": ["x"], "articles": ["a1"]}
+    lines = [
+        json.dumps(good),
+        json.dumps({**good, "id": "g2", "split": "test", "paraphrase_of": "g1"}),
+        json.dumps({**good, "id": "g3", "split": "train"}),  # line 3
+        json.dumps({**good, "id": "g4", "paraphrase_of": ""}),  # line 4
+        json.dumps({**good, "id": "g5", "paraphrase_of": "g9"}),  # line 5: unknown original
+    ]
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items, problems = load_eval_set(path)
+    assert [(i.id, i.split, i.paraphrase_of) for i in items] == [
+        ("g1", "dev", None), ("g2", "test", "g1"), ("g5", "dev", "g9")]
+    assert problems == [
+        f"{path}:3: field 'split' must be one of dev, test, got 'train'",
+        f"{path}:4: field 'paraphrase_of' must be the id of another item",
+        f"{path}:5: 'paraphrase_of' names unknown id 'g9'",
+    ]
+
+
 def test_a_missing_file_is_a_problem_not_a_crash(tmp_path):
     items, problems = load_eval_set(tmp_path / "nope.jsonl")
     assert items == [] and len(problems) == 1 and "nope.jsonl" in problems[0]
@@ -236,12 +297,15 @@ def test_json_report_has_the_promised_names(report, tmp_path):
     path = tmp_path / "report.json"
     write_json(report, path)
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert set(data) >= {"overall", "categories", "definitions", "failures", "items"}
+    assert set(data) >= {"overall", "dev", "test", "categories", "definitions", "failures", "items"}
     expected = {"n", "hit_at_5", "mrr", "answer_accuracy", "citation_precision", "citation_recall",
                 "refusal_precision", "refusal_recall", "false_refusal_rate", "quote_integrity",
                 "p50_ms", "p95_ms"}
     assert set(data["overall"]) == expected == set(METRIC_NAMES)
     assert all(set(v) == expected for v in data["categories"].values())
+    assert set(data["dev"]) == set(data["test"]) == expected
+    assert (data["dev"]["n"], data["test"]["n"]) == (3, 3) and data["groups"] == {}
+    assert {i["id"]: i["split"] for i in data["items"]}["n2"] == "test"
     assert "ALCE" in data["definitions"]["citation_precision"]
     assert [f["id"] for f in data["failures"]] == ["f1", "f2", "f3", "m1", "n2"]
     m1 = next(i for i in data["items"] if i["id"] == "m1")
@@ -270,7 +334,9 @@ def test_terminal_table_lists_metrics_and_failures(report):
     for metric in METRIC_NAMES:
         assert metric in table
     assert "failures: 5 of 6" in table
-    assert "f3 [factoid] refused an answerable question" in table
+    assert "f3 [factoid, test] refused an answerable question" in table
+    header = table.splitlines()[0].split()
+    assert header[:4] == ["metric", "overall", "dev", "test"] and "paraphrases" not in header
 
 
 def test_gate_reports_every_shortfall(report):
@@ -287,6 +353,17 @@ def test_gate_reports_every_shortfall(report):
         "categories.multi.refusal_recall: not measured in this run (threshold 0.5)",
         "categories.trivia: unknown category (expected one of factoid, table, multi, followup, unanswerable)",
     ]
+    # the dev and test sections gate each split; a saved JSON report gates the same way
+    assert check(report, {"dev": {"answer_accuracy": 0.5}, "test": {"false_refusal_rate": 0.4, "mrr": 0.6}}) == [
+        "test.false_refusal_rate = 0.5 is above the maximum 0.4",
+        "test.mrr = 0.25 is below the minimum 0.6",
+    ]
+    assert check(report_to_dict(report), {"test": {"answer_accuracy": 0.6}, "train": {}}) == [
+        "train: unknown section (expected [overall], [dev], [test] or [categories.NAME])",
+        "test.answer_accuracy = 0.5 is below the minimum 0.6",
+    ]
+    old = {k: v for k, v in report_to_dict(report).items() if k not in ("dev", "test")}
+    assert check(old, {"test": {"mrr": 0.1}}) == ["test.mrr: not measured in this run (threshold 0.1)"]
     # a saved JSON report gates the same way as the live one
     assert check(report_to_dict(report), {"overall": {"answer_accuracy": 0.6}}) == [
         "overall.answer_accuracy = 0.5 is below the minimum 0.6"
