@@ -1,62 +1,139 @@
 """`assistant eval`: run the eval set through the public answer() and show the scores.
 
-The assistant is imported inside the command so `assistant --help` does not load the answerer.
+    assistant eval [--corpus seeds|newsarticles] [--backend NAME ...] [--json FILE] [--html FILE] [--gate]
+
+Each backend answers with `Settings().model_copy(update={"backend": name, ...})` (plus the
+corpus's own folders for a corpus other than the seeds), so a run compares backends on exactly
+the same questions, corpus and index. The assistant is imported inside the command so
+`assistant --help` does not load the answerer.
 """
 
 from __future__ import annotations
 
 import sys
+import typing
+from functools import partial
 from pathlib import Path
 
 import click
 
-from .corpus import corpus_dir, load_articles
-from .dataset import DEFAULT_SET, load_eval_set
-from .gate import DEFAULT_THRESHOLDS, check, load_thresholds
-from .harness import run_eval
-from .report import format_table, write_html, write_json
+from .corpus import CORPORA, SEEDS, CorpusUnavailable, load_articles, prepare_eval_corpus
+from .dataset import load_eval_set
+from .gate import check, check_runs, load_thresholds
+from .harness import Report, run_eval
+from .report import (
+    format_comparison,
+    format_table,
+    write_comparison_html,
+    write_comparison_json,
+    write_html,
+    write_json,
+)
+
+
+def backend_names() -> tuple[str, ...]:
+    """The values `Settings.backend` accepts, read from its annotation (one source of truth)."""
+    from assistant.settings import Settings
+
+    return tuple(typing.get_args(Settings.model_fields["backend"].annotation))
+
+
+def _check_backends(requested: tuple[str, ...]) -> None:
+    known = backend_names()
+    for name in requested:
+        if name not in known:
+            raise click.BadParameter(
+                f"unknown backend {name!r} (expected one of {', '.join(known)})",
+                param_hint="'--backend'",
+            )
+
+
+def _dedupe(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
 
 
 @click.command("eval")
+@click.option("--corpus", "corpus_name", type=click.Choice(CORPORA), default=SEEDS, show_default=True,
+              help="Which corpus and eval set: the seeds (the configured corpus), or a corpus "
+                   "prepared under <data dir>/evals/NAME/ with its own index.")
+@click.option("--backend", "backends", multiple=True, metavar="NAME",
+              help="Answer backend; repeat to compare several side by side (default: the "
+                   "configured one, ASSISTANT_BACKEND).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the full report (metrics, definitions, every item) as JSON.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a self-contained HTML report with charts and every failure.")
 @click.option("--set", "set_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_SET, show_default=True, help="Eval set (JSONL).")
+              help="Eval set (JSONL)  [default: the corpus's own, evals/questions.jsonl for the seeds]")
 @click.option("--thresholds", "thresholds_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_THRESHOLDS, show_default=True, help="Gate thresholds (TOML).")
+              help="Gate thresholds (TOML)  [default: the corpus's own, evals/thresholds.toml for the seeds]")
 @click.option("--gate", is_flag=True, help="Exit with status 1 when a metric misses its threshold.")
-def eval_command(json_path: Path | None, html_path: Path | None, set_path: Path,
-                 thresholds_path: Path, gate: bool) -> None:
-    """Run the eval set and print the score table."""
+def eval_command(corpus_name: str, backends: tuple[str, ...], json_path: Path | None,
+                 html_path: Path | None, set_path: Path | None, thresholds_path: Path | None,
+                 gate: bool) -> None:
+    """Run the eval set and print the score table (one column per backend with several)."""
+    from assistant.settings import Settings
+
+    base = Settings()
+    _check_backends(backends)
+    names = _dedupe(backends) or (base.backend,)
+    try:
+        corpus = prepare_eval_corpus(corpus_name, base.data_dir)
+    except CorpusUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    set_path = set_path or corpus.questions
+    thresholds_path = thresholds_path or corpus.thresholds
+
     items, problems = load_eval_set(set_path)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
     if not items:
         raise click.ClickException(f"no usable questions in {set_path}")
-    articles = load_articles()
+    settings = {
+        name: base.model_copy(update={"backend": name, **corpus.settings_update()}) for name in names
+    }
+    corpus_dir = settings[names[0]].corpus_dir
+    articles = load_articles(corpus_dir)
     if not articles:
-        raise click.ClickException(f"no articles (*.txt) in {corpus_dir()} (ASSISTANT_CORPUS_DIR)")
+        where = "ASSISTANT_CORPUS_DIR" if corpus.corpus_dir is None else f"the {corpus.name} corpus"
+        raise click.ClickException(f"no articles (*.txt) in {corpus_dir} ({where})")
 
     from assistant import answer  # lazy: loads the answerer only when an eval actually runs
 
-    thresholds = load_thresholds(thresholds_path) if thresholds_path.exists() else None
-    with click.progressbar(length=len(items), label="asking", file=sys.stderr) as bar:
-        report = run_eval(items, answer, articles, problems=problems, warmup=True,
-                          on_result=lambda _result: bar.update(1))
-    click.echo(format_table(report))
+    thresholds = None
+    if thresholds_path is not None and thresholds_path.exists():
+        thresholds = load_thresholds(thresholds_path)
+    reports: dict[str, Report] = {}
+    for name in names:
+        label = f"asking ({name})" if len(names) > 1 or backends else "asking"
+        with click.progressbar(length=len(items), label=label, file=sys.stderr,
+                               show_eta=True, show_pos=True) as bar:
+            reports[name] = run_eval(
+                items, partial(answer, settings=settings[name]), articles, problems=problems,
+                warmup=True, backend=name, on_result=lambda _result: bar.update(1),
+            )
+        for problem in reports[name].problems[len(problems):]:  # the run's own, e.g. the warm-up
+            click.echo(f"warning ({name}): {problem}", err=True)
+    several = len(reports) > 1
+    only = reports[names[0]]
+    click.echo(format_comparison(reports) if several else format_table(only))
     if json_path:
-        write_json(report, json_path)
+        write_comparison_json(reports, json_path) if several else write_json(only, json_path)
         click.echo(f"wrote {json_path}")
     if html_path:
-        write_html(report, html_path, thresholds)
+        if several:
+            write_comparison_html(reports, html_path, thresholds)
+        else:
+            write_html(only, html_path, thresholds)
         click.echo(f"wrote {html_path}")
     if thresholds is None:
         if gate:
-            raise click.ClickException(f"--gate needs thresholds, {thresholds_path} not found")
+            raise click.ClickException(
+                f"--gate needs thresholds, {thresholds_path or f'the {corpus.name} corpus has none'}"
+                + (" not found" if thresholds_path else "")
+            )
         return
-    violations = check(report, thresholds)
+    violations = check_runs(reports, thresholds) if several else check(only, thresholds)
     if not violations:
         click.echo(f"gate: all thresholds in {thresholds_path} met")
         return
