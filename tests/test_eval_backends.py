@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import types
+from functools import partial
 
 import pytest
 from click.testing import CliRunner
@@ -118,13 +119,13 @@ def test_the_gate_checks_every_backend(scripted, tmp_path):
 
 
 def test_comparison_views_agree(scripted, tmp_path, isolated):
-    from evals.dataset import load_eval_set
     from assistant.settings import Settings
+    from evals.dataset import load_eval_set
 
     items, _ = load_eval_set(_set(tmp_path, ITEMS))
     articles = load_articles(isolated["corpus"])
     reports = {
-        name: run_eval(items, lambda q, history=None, s=Settings(backend=name): assistant.answer(q, history, settings=s),
+        name: run_eval(items, partial(assistant.answer, settings=Settings(backend=name)),
                        articles, backend=name)
         for name in ("extractive", "openai")
     }
