@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .dataset import SPLITS
 from .harness import Report
 from .metrics import METRIC_NAMES, ItemResult
 
@@ -88,7 +89,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         "backend": report.backend,
         "overall": _metrics(report.overall),
-        **{name: _metrics(values) for name, values in report.splits.items()},
+        **{name: _metrics(report.splits.get(name, {})) for name in SPLITS},
         "groups": {name: _metrics(values) for name, values in report.groups.items()},
         "categories": {name: _metrics(values) for name, values in report.categories.items()},
         "definitions": dict(report.definitions),
