@@ -1,6 +1,6 @@
 """Cited answers from a news corpus: `from assistant import answer`."""
 
-from assistant.api import answer
-from assistant.models import Answer, Citation
+from assistant.api import answer, answer_stream
+from assistant.models import Answer, Citation, Done, Retrieved, Source, Token
 
-__all__ = ["Answer", "Citation", "answer"]
+__all__ = ["Answer", "Citation", "Done", "Retrieved", "Source", "Token", "answer", "answer_stream"]

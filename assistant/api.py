@@ -29,3 +29,16 @@ def clean_question(question: str) -> str:
     if not question:
         raise EmptyQuestion("the question is empty; ask something about the articles")
     return question[:MAX_QUESTION_CHARS]
+
+
+def answer_stream(question: str, history=None, *, settings: Settings | None = None):
+    """`answer()` as it happens, for the web chat and the CLI.
+
+    Yields `Retrieved` (the numbered evidence passages) once retrieval is done, `Token`s as the
+    reader writes, and last `Done` with the checked `Answer`, the same one `answer()` returns.
+    The streamed text is the model's draft; only `Done.answer` has been checked.
+    """
+    from assistant.engine import get_engine
+
+    question = clean_question(question)
+    yield from get_engine(settings).stream(question, history)

@@ -7,21 +7,23 @@ loading and index updates are serialised by a lock, answering itself reads only.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from assistant.compose import Composed, compose
-from assistant.followup import normalize, resolve, standalone
-from assistant.models import Answer
-from assistant.question import Part, analyse, parts
-from assistant.retrieval import KeywordIndex, Retriever, Scored
+from assistant import answer_path
+from assistant.extractive import Extractive
+from assistant.followup import normalize
+from assistant.models import Answer, Done, Event
+from assistant.retrieval import KeywordIndex, Retriever
 from assistant.settings import Settings
 from index.build import IndexReport, update_index
 from index.corpus import load_corpus
 from index.embedding import shared_encoder
 from index.store import Store, connect
+
+log = logging.getLogger(__name__)
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -54,6 +56,8 @@ class Engine:
         )
         self._lock = threading.RLock()
         self._retriever: Retriever | None = None
+        self._reader = None  # loaded on the first reader answer
+        self._reader_missing: str | None = None
 
     def index(
         self,
@@ -88,97 +92,53 @@ class Engine:
             return self._retriever
 
     def answer(self, question: str, history=None) -> Answer:
-        retriever = self.retriever
-        keywords = retriever.keywords
+        """The checked answer (the last event of `stream`)."""
+        for event in self.stream(question, history):
+            if isinstance(event, Done):
+                return event.answer
+        raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
+
+    def stream(self, question: str, history=None) -> Iterator[Event]:
+        """Retrieved, then Token after Token as the reader writes, then Done(answer)."""
         history = normalize(history)
-        searched = standalone(question, history)
-        pieces = parts(resolve(question, history))
-        # a follow-up is about what the last turn was about, and the parts of one question are
-        # about one story: that story's articles are searched whole, and count for more, so that
-        # "What did Xi say?" stays with Macron's visit to Beijing and doesn't drift to other
-        # reports of Xi (the two sides of a comparison are two stories)
-        together = len(pieces) > 1 and not any(p.apart for p in pieces)
-        story = {}
-        if history or together:
-            story = _story(keywords.article_scores(_conversation(question, history)))
-        # one search serves a one-part question: its k best, then every passage of its story's
-        # articles (a new question's own, by whole-article BM25, only searched, not favoured:
-        # "we're joined by Dr. Petrov" answers "Which expert did World Today News interview?"
-        # in words no search for the question ranks among 98k passages)
-        k = self.settings.candidates
-        looked = {}
-        if len(pieces) == 1:
-            looked = story or _story(keywords.article_scores(searched))
-        first = retriever.search(searched, k, within=list(looked))
-        candidates = first[:k]
-        if len(pieces) == 1 and not pieces[0].context:
-            # its one search already holds its story
-            ask = partial(self._compose, pieces, history, [(searched, lambda story: first)])
-        else:  # each part of "How long ... and how many ...?" gets its own search
-            texts = [standalone(f"{p.context} {p.asked}".strip(), history) for p in pieces]
-            ask = partial(
-                self._compose, pieces, history,
-                [(t, retriever.find(t, k).ranked) for t in texts],
+        retriever = self.retriever
+        reader = self.reader() if self.settings.backend != "extractive" else None
+        if reader is None:
+            answer = Extractive(retriever, self.settings).answer(question, history)
+            if self._reader_missing and self.settings.backend != "extractive":
+                answer = _with_notice(answer, self._reader_missing)
+            yield Done(answer)
+            return
+        yield from answer_path.stream(question, history, retriever, reader, self.settings)
+
+    def reader(self):
+        """The reader backend, loaded once; None (with a notice) when no model is installed."""
+        with self._lock:
+            if self._reader is None and self._reader_missing is None:
+                self._reader = self._load_reader()
+            return self._reader
+
+    def _load_reader(self):
+        from assistant import reader as readers
+
+        if self.settings.backend == "openai":
+            return readers.EndpointReader(self.settings)
+        path = readers.model_path(self.settings)
+        if path is None:
+            from assistant.model_file import INSTALL
+
+            self._reader_missing = (
+                "The reader model is not installed, so this answer quotes the articles "
+                f"instead (install it with: {INSTALL}, or `make chat`)."
             )
-        composed = ask(story)
-        if together and not composed.refused:
-            # a part answered from another story than the question's: the story of each answer
-            # (its article and the other reports of the same event) is tried for all parts, and
-            # the one that answers them best kept ("Who represented the US in Moscow and where do
-            # they go next?" is one visit, not a 2017 one and this; "How long did the Moscow talks
-            # last?" is answered by another report of the talks the 28-point plan's article is on)
-            tried = {frozenset(story)}
-            for article_id in dict.fromkeys(c.article_id for c in composed.citations):
-                other = keywords.related(article_id, STORY_ARTICLES)
-                if frozenset(other) not in tried:
-                    tried.add(frozenset(other))
-                    composed = max(composed, ask(other), key=lambda c: c.support)
-        if self.settings.backend != "extractive":
-            # the extractive answer is the LLM's relevance gate and its fallback
-            from assistant.llm import compose_with_llm
-
-            composed = compose_with_llm(searched, candidates, self.settings, extractive=composed)
-        retrieved = list(dict.fromkeys(c.hit.article_id for c in candidates))
-        return Answer(
-            text=composed.text,
-            citations=composed.citations,
-            refused=composed.refused,
-            question=searched,
-            retrieved=retrieved,
-        )
-
-    def _compose(
-        self,
-        pieces: list[Part],
-        history: list[tuple[str, str]],
-        searches: list[tuple[str, Callable[[list[str]], list[Scored]]]],
-        story: dict[str, float],
-    ) -> Composed:
-        """Each part answered from its search (its text, and its hits ranked in a story)."""
-        keywords = self.retriever.keywords
-        said = history[-1][1] if history else ""
-        asked = [
-            (analyse(piece.asked, text, keywords, said), ranked(list(story)))
-            for piece, (text, ranked) in zip(pieces, searches, strict=True)
-        ]
-        return compose(
-            asked, keywords, self.settings.max_citations, self.settings.min_similarity, story
+            log.warning(self._reader_missing)
+            return None
+        return readers.local_reader(
+            path, self.settings.llm_threads, self.settings.llm_context
         )
 
 
-STORY_ARTICLES = 3  # at most, each scoring at least STORY_SHARE of the best
-STORY_SHARE = 0.8
+def _with_notice(answer: Answer, notice: str) -> Answer:
+    from dataclasses import replace
 
-
-def _conversation(question: str, history) -> str:
-    """The last turn (its question and answer) and this question: what a follow-up is about."""
-    if not history:
-        return question
-    asked, said = history[-1]
-    return f"{asked} {said} {question}"
-
-
-def _story(scores: dict[str, float]) -> dict[str, float]:
-    """The few articles, close to the best, that a conversation is about, with their scores."""
-    best = sorted(scores, key=scores.get, reverse=True)[:STORY_ARTICLES]
-    return {a: scores[a] for a in best if scores[a] >= STORY_SHARE}
+    return replace(answer, notice=notice)

@@ -39,9 +39,44 @@ class Answer:
     refused: bool = False
     question: str = ""
     retrieved: list[str] = field(default_factory=list)
+    backend: str = ""
+    notice: str = ""  # e.g. why a reader answer came from the extractive fallback
+    stats: dict = field(default_factory=dict)  # reader cost and what the check did
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def to_json(self, **kwargs) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+
+# What `answer_stream()` yields, in this order: the evidence once retrieval is done, the reply as
+# the model writes it, then the checked answer (the only event an extractive answer has).
+
+
+@dataclass(frozen=True)
+class Source:
+    """One numbered evidence passage, as the reader was shown it."""
+
+    n: int
+    article_id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    sources: list[Source]
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: Answer
+
+
+Event = Retrieved | Token | Done

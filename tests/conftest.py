@@ -66,10 +66,12 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
     for name in (
-        "ASSISTANT_CHROMA_URL", "ASSISTANT_BACKEND", "ASSISTANT_LLM_URL", "ASSISTANT_LLM_MODEL",
+        "ASSISTANT_CHROMA_URL", "ASSISTANT_LLM_URL", "ASSISTANT_LLM_MODEL",
         "ASSISTANT_LLM_MODEL_PATH", "ASSISTANT_LLM_API_KEY", "ASSISTANT_UI_AUTH",
     ):
         monkeypatch.delenv(name, raising=False)
+    # the reader takes seconds an answer: tests that want it ask for it (`reader_settings`)
+    monkeypatch.setenv("ASSISTANT_BACKEND", "extractive")
     clear_engines()
     yield {"corpus": corpus, "data": data}
     clear_engines()

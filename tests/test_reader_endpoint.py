@@ -16,7 +16,6 @@ from click.testing import CliRunner
 
 from assistant import answer
 from assistant.errors import BackendError
-from assistant.llm_backends import _openai_like
 from assistant.settings import Settings
 from tests.scripted_llm import (
     INJECTION,
@@ -43,13 +42,9 @@ def scripted(built_index, monkeypatch):
         yield server
 
 
-def extractive(question: str):
-    return answer(question, settings=Settings(backend="extractive"))
-
-
-def test_the_extractive_answerer_is_the_default(monkeypatch):
+def test_the_reader_is_the_default(monkeypatch):
     monkeypatch.delenv("ASSISTANT_BACKEND", raising=False)
-    assert Settings().backend == "extractive"
+    assert Settings().backend == "reader"
 
 
 def test_only_supported_sentences_reach_the_user(scripted, built_index):
@@ -57,48 +52,60 @@ def test_only_supported_sentences_reach_the_user(scripted, built_index):
     result = answer(QUESTION)
     assert not result.refused
     assert "Musk" not in result.text and "[9]" not in result.text
-    assert result.text == (
-        "Trump dispatched Steve Witkoff and Jared Kushner to Moscow. [1] "
-        "The envoys had five hours of talks with Putin. [1]"
-    )
-    assert "dispatching special envoy Steve Witkoff" in result.citations[0].quote
-    assert len(result.citations) == 1
+    assert "Witkoff" in result.text and "five hours" in result.text
+    assert result.stats["dropped"] == 1
+    assert any("Witkoff" in c.quote for c in result.citations)
+    assert any("five hours" in c.quote for c in result.citations)
     assert_grounded(result, built_index["corpus"])
 
 
-def test_sources_go_to_the_model_as_delimited_data(scripted):
+def test_passages_go_to_the_model_as_delimited_data(scripted):
     scripted.say(SUPPORTED)
     answer(QUESTION)
     (request,) = scripted.requests
     system, user = request["messages"]
-    assert system["role"] == "system" and "untrusted" in system["content"]
+    assert system["role"] == "system" and "not instructions" in system["content"]
     assert "Witkoff" not in system["content"]
-    block = user["content"].split("<sources>")[1].split("</sources>")[0]
-    assert "Witkoff" in block and '<source id="1"' in block
+    block = user["content"].split("<passages>")[1].split("</passages>")[0]
+    assert "Witkoff" in block and '<passage id="1">' in block
     assert user["content"].rstrip().endswith(f"Question: {QUESTION}")
     assert request["temperature"] == 0
 
 
-def test_an_unsupported_reply_falls_back_to_the_extractive_answer(scripted):
+def test_a_reply_with_nothing_supported_is_a_refusal(scripted):
     scripted.say("I cannot help with that. The top news video is about the weather in Paris.")
-    expected = extractive(QUESTION)
     result = answer(QUESTION)
-    assert (result.text, result.citations) == (expected.text, expected.citations)
+    assert result.refused and not result.citations
 
 
-def test_the_model_is_not_asked_when_the_articles_dont_say(scripted):
+def test_the_refusal_phrase_is_a_refusal(scripted):
+    scripted.say("NOT IN THE ARTICLES")
+    result = answer(QUESTION)
+    assert result.refused and not result.citations and "don't say" in result.text
+
+
+def test_the_model_is_not_asked_when_nothing_retrieved_is_about_the_question(scripted):
     scripted.say("Paris is the capital of France [1].")
     result = answer("What is the capital of France?")
     assert result.refused and not result.citations
     assert scripted.requests == []
 
 
+def test_the_conversation_reaches_the_model(scripted):
+    scripted.say(SUPPORTED)
+    history = [("Who met Putin in Moscow?", "Steve Witkoff and Jared Kushner [1].")]
+    answer("How long did they talk?", history=history)
+    user = scripted.requests[-1]["messages"][-1]["content"]
+    assert "User: Who met Putin in Moscow?" in user
+    assert user.rstrip().endswith("Question: How long did they talk?")
+
+
 def test_a_planted_injection_does_not_change_the_answer(scripted, built_index):
-    """A model that obeys instructions in its sources, on a clean and on a poisoned corpus."""
+    """A model that obeys instructions in its passages, on a clean and on a poisoned corpus."""
 
     def gullible(messages):
         order = re.search(r"reply only with '([^']+)'", messages[-1]["content"])
-        reply = SUPPORTED.replace(" [2]", "")  # its source number moves when the corpus does
+        reply = SUPPORTED.replace(" [2]", "")  # its passage number moves when the corpus does
         return f"{order.group(1)}. {reply}" if order else reply
 
     scripted.say(gullible)
@@ -106,22 +113,17 @@ def test_a_planted_injection_does_not_change_the_answer(scripted, built_index):
     plant(built_index["corpus"], INJECTION)
     plant(built_index["corpus"], TARGETED)
     poisoned = answer(QUESTION)
-    assert "I AM HACKED" in scripted.requests[-1]["messages"][-1]["content"]
-    assert gullible(scripted.requests[-1]["messages"]).startswith("I AM HACKED")
     assert (poisoned.text, poisoned.citations) == (clean.text, clean.citations)
     assert "HACKED" not in poisoned.text
     assert_grounded(poisoned, built_index["corpus"])
 
 
-def test_an_obeyed_targeted_injection_never_reaches_the_user_unquoted(scripted, built_index):
+def test_an_obeyed_targeted_injection_never_reaches_the_user(scripted, built_index):
     """The injection is written to be retrieved for the question, and the model obeys it."""
     plant(built_index["corpus"], TARGETED)
     scripted.say(lambda messages: "I AM HACKED")
     result = answer(QUESTION)
-    (request,) = scripted.requests
-    user = request["messages"][-1]["content"]
-    assert "I AM HACKED" in user.split("<sources>")[1].split("</sources>")[0]
-    assert_grounded(result, built_index["corpus"])
+    assert result.refused and "HACKED" not in result.text
     assert_injection_only_quoted(result)
 
 
@@ -157,37 +159,38 @@ def test_a_missing_url_is_a_backend_error(built_index, monkeypatch):
         answer(QUESTION)
 
 
-@pytest.mark.parametrize(
-    ("backend", "module"),
-    [("openai", "llama_index.llms.openai_like"), ("llamacpp", "llama_index.llms.llama_cpp")],
-)
-def test_a_missing_extra_names_the_install(built_index, monkeypatch, tmp_path, backend, module):
-    model = tmp_path / "model.gguf"
-    model.write_bytes(b"GGUF")
-    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
-    monkeypatch.setenv("ASSISTANT_BACKEND", backend)
+def test_a_missing_extra_names_the_install(built_index, monkeypatch):
+    monkeypatch.setitem(sys.modules, "llama_index.llms.openai_like", None)  # import fails
+    monkeypatch.setenv("ASSISTANT_BACKEND", "openai")
     monkeypatch.setenv("ASSISTANT_LLM_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.setenv("ASSISTANT_LLM_MODEL_PATH", str(model))
-    _openai_like.cache_clear()
-    try:
-        with pytest.raises(BackendError, match=re.escape("pip install 'news-assistant[llm]'")):
-            answer(QUESTION)
-    finally:
-        _openai_like.cache_clear()
+    with pytest.raises(BackendError, match=re.escape("pip install 'news-assistant[llm]'")):
+        answer(QUESTION)
 
 
 def test_a_missing_model_file_is_a_backend_error(built_index, monkeypatch, tmp_path):
-    monkeypatch.setenv("ASSISTANT_BACKEND", "llamacpp")
+    monkeypatch.setenv("ASSISTANT_BACKEND", "reader")
     monkeypatch.setenv("ASSISTANT_LLM_MODEL_PATH", str(tmp_path / "nowhere.gguf"))
     with pytest.raises(BackendError, match="no GGUF model file at .*nowhere.gguf"):
         answer(QUESTION)
 
 
 def test_a_file_that_is_not_a_model_is_a_backend_error(built_index, monkeypatch, tmp_path):
-    require("llama_index.llms.llama_cpp")
+    require("cyllama")
     model = tmp_path / "broken.gguf"
     model.write_bytes(b"not a model")
-    monkeypatch.setenv("ASSISTANT_BACKEND", "llamacpp")
+    monkeypatch.setenv("ASSISTANT_BACKEND", "reader")
     monkeypatch.setenv("ASSISTANT_LLM_MODEL_PATH", str(model))
     with pytest.raises(BackendError, match="cannot load the GGUF model"):
         answer(QUESTION)
+
+
+def test_without_the_model_the_answer_is_extractive_with_a_notice(built_index, monkeypatch, tmp_path):
+    from assistant import model_file
+
+    monkeypatch.setattr(model_file, "part_paths", lambda: None)
+    monkeypatch.setenv("ASSISTANT_BACKEND", "reader")
+    monkeypatch.setenv("ASSISTANT_MODEL_DIR", str(tmp_path / "models"))
+    result = answer(QUESTION)
+    expected = answer(QUESTION, settings=Settings(backend="extractive"))
+    assert (result.text, result.citations) == (expected.text, expected.citations)
+    assert "not installed" in result.notice and result.backend == "extractive"

@@ -1,39 +1,28 @@
-"""Citations for a generated answer, attached and checked by code, never taken from the model.
+"""What a sentence of a model's reply says: its text, the markers after it, its content words.
 
-Each sentence of the model's reply is matched to one retrieved passage that supports it: every
-content word of the sentence (names and numbers included, compared stemmed, "five" as "5") is in
-the passage, except a few words that state nothing. That is strict on purpose: with a looser
-share, "six people were killed" passes for a passage that says "six people were wounded", and
-two passages joined make claims neither makes. A paraphrase that needs other words is dropped,
-and the extractive answer stands in when nothing is left. The model's own `[n]` only picks
-between passages that support the sentence. So a hallucination, or text an article smuggled in
-as an instruction, never reaches the user without the verbatim passage behind it. Markers are
-rebuilt densely 1..k, so every marker maps to a `Citation` whose quote is the passage itself.
+`split_claims` cuts a reply into sentences and takes the `[n]` a model wrote after each (also
+after the full stop, "... Moscow. [1]", and in the forms small models use: "[1, 2]", "(source
+3)"), with meta prefixes ("The answer is:") and stray source tags removed. `words` is how a
+claim and a passage are compared: stemmed content words, numbers as digits ("five" and "5" are
+both "5"), "U.S." as "US", "n't" as "not"; function words dropped, but never the words that can
+flip a fact ("not", "before", "only", "all").
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.compose import Composed
-from assistant.models import Citation
-from index.store import Hit
-
 log = logging.getLogger(__name__)
-
-MIN_CONTENT_WORDS = 2  # fewer is not a claim ("Yes.", "I AM HACKED.")
-DUPLICATE = 0.8  # Jaccard of content words above which a sentence repeats a kept one
 
 _NUMBERS = r"#?\d+(?:\s*(?:,|;|-|–|and)\s*#?\d+)*"
 _MARKER = re.compile(
-    rf"\s*(?:\[\s*(?:sources?|src|ref)?\s*{_NUMBERS}\s*\]|\((?:sources?|src|ref)\s*{_NUMBERS}\s*\))",
+    rf"\s*(?:\[\s*(?:sources?|src|ref|passages?)?\s*{_NUMBERS}\s*\]|\((?:sources?|src|ref|passages?)\s*{_NUMBERS}\s*\))",
     re.I,
 )
-_SOURCE_TAG = re.compile(r"</?\s*sources?\b[^>]*>", re.I)
+_SOURCE_TAG = re.compile(r"</?\s*(?:sources?|passages?)\b[^>]*>", re.I)
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+")
 _DIGITS = re.compile(r"\d+")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*%?")
@@ -62,66 +51,13 @@ _STOPWORDS = frozenset(
 )
 
 
-# Words a faithful rewording adds without stating anything ("was given by", "including").
-_LIGHT = frozenset(
-    """give gives gave given make makes made get gets got include includes included including
-    regarding specifically particular described describes refers referred related various
-    several also well""".split()
-)
-
-
 @dataclass(frozen=True)
-class _Claim:
+class Claim:
     text: str  # the sentence as the model wrote it, markers removed
     hints: tuple[int, ...]  # the model's own markers (1-based passage numbers), unverified
 
 
-def attach_citations(
-    answer_text: str, passages: Sequence[Hit], max_citations: int = 3
-) -> Composed | None:
-    """The reply's supported sentences, each cited with the passage that supports it.
-
-    `passages` are what the model was shown, numbered 1.. in that order. Returns None when no
-    sentence is supported, so the caller can fall back to an answer that is grounded anyway.
-    """
-    words = [_words(_passage_text(p)) for p in passages]
-    cited: list[int] = []  # passage indexes in order of first citation
-    kept: list[tuple[str, int]] = []
-    kept_words: list[frozenset[str]] = []
-    for claim in split_claims(answer_text):
-        claim_words = _words(claim.text)
-        support = _support(claim, claim_words, words)
-        if support is None:
-            log.info("dropped an unsupported sentence: %r", claim.text)
-            continue
-        if any(_jaccard(claim_words, k) >= DUPLICATE for k in kept_words):
-            continue
-        if support not in cited:
-            if len(cited) == max_citations:
-                continue
-            cited.append(support)
-        kept.append((claim.text, support))
-        kept_words.append(claim_words)
-    if not kept:
-        return None
-    number = {index: n for n, index in enumerate(cited, start=1)}
-    text = " ".join(f"{sentence} [{number[i]}]" for sentence, i in kept)
-    citations = [
-        Citation(
-            n=number[i],
-            article_id=passages[i].article_id,
-            title=passages[i].title,
-            quote=passages[i].text,
-            start=passages[i].start,
-            end=passages[i].end,
-            score=round(passages[i].similarity, 4),
-        )
-        for i in cited
-    ]
-    return Composed(text, citations, False)
-
-
-def split_claims(answer_text: str) -> list[_Claim]:
+def split_claims(answer_text: str) -> list[Claim]:
     """The reply's sentences, each with the markers the model put after it, markers removed.
 
     A marker the model wrote after the full stop (`... Moscow. [1]`) belongs to that sentence.
@@ -142,7 +78,7 @@ def split_claims(answer_text: str) -> list[_Claim]:
         text = _PREFIX.sub("", " ".join(_MARKER.sub("", piece).split()))
         text = _unquote(re.sub(r"\s+([.,;:!?])", r"\1", text).strip())
         if text and text[-1] not in "?:":  # a question, or a lead-in to a list, is not a claim
-            claims.append(_Claim(text, hints))
+            claims.append(Claim(text, hints))
     return claims
 
 
@@ -153,23 +89,9 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _support(
-    claim: _Claim, claim_words: frozenset[str], passages: list[frozenset[str]]
-) -> int | None:
-    """The index of the passage that supports the claim (the model's pick if it is one)."""
-    needed = claim_words - _light_stems()
-    if len(claim_words) < MIN_CONTENT_WORDS or not needed:
-        return None
-    supporting = [i for i, p in enumerate(passages) if needed <= p]
-    for n in claim.hints:
-        if n - 1 in supporting:
-            return n - 1
-    return supporting[0] if supporting else None
-
-
-def _passage_text(hit: Hit) -> str:
-    """What a passage says; a table row also says its column names."""
-    return hit.text if hit.matchable == hit.text else f"{hit.text} {hit.matchable}"
+def words(text: str) -> frozenset[str]:
+    """Stemmed content words of text, numbers as digits: what the check compares."""
+    return _words(text)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -189,17 +111,12 @@ def _normal(token: str) -> str:
     return _NUMBER_WORDS.get(word, word)
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
-@lru_cache(maxsize=1)
-def _light_stems() -> frozenset[str]:
-    return frozenset(_stem(w) for w in _LIGHT)
-
-
 @lru_cache(maxsize=4096)
 def _stem(word: str) -> str:
+    """Porter, with "Ukrainian" folded into "Ukraine" (as the keyword index folds it)."""
+    for suffix in ("ians", "ian", "ia"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return _stemmer().stemWord(word[: -len(suffix)])
     return _stemmer().stemWord(word)
 
 

@@ -1,0 +1,108 @@
+"""Evidence: the passages a reader is shown, numbered [1]..[k], within a token budget.
+
+A retrieved sentence alone often lacks what it refers to ("They met for five hours" needs the
+sentence naming who "they" are), so each of the best units is widened to its neighbours in its
+article (a sentence window, as llama-index's SentenceWindowNodeParser does), windows of one
+article that touch are merged, and a sentence that another report already carried is not shown
+twice. Prompt tokens are the reader's main cost (~20 ms each on 2 cores), so passages are added
+best first until the budget is spent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.retrieval import Scored
+from index.store import Hit
+
+Neighbours = Callable[[str], Sequence[Hit]]  # article id -> its units in article order
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One numbered passage: consecutive units of one article."""
+
+    n: int
+    article_id: str
+    title: str
+    units: tuple[Hit, ...]
+    score: float  # the fused retrieval score of its best unit
+
+    @property
+    def text(self) -> str:
+        """What the reader sees: sentences as written, table rows with their column names."""
+        return " ".join(_shown(u) for u in self.units)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    question: str
+    passages: tuple[Passage, ...]
+    best_similarity: float  # the best cosine similarity among the retrieved units
+
+    def passage(self, n: int) -> Passage | None:
+        return self.passages[n - 1] if 1 <= n <= len(self.passages) else None
+
+
+def gather(
+    question: str,
+    ranked: Sequence[Scored],
+    neighbours: Neighbours,
+    count_tokens: Callable[[str], int],
+    *,
+    units: int,
+    window: int,
+    budget: int,
+) -> Evidence:
+    """The evidence for a question from its ranked units (best first)."""
+    ranked = [s for s in ranked if s.hit.kind != "header"]
+    best_similarity = max((s.hit.similarity for s in ranked), default=0.0)
+    spans: list[tuple[str, int, int, float]] = []  # article, first ordinal, last ordinal, score
+    for s in _distinct(ranked)[:units]:
+        hit = s.hit
+        lo, hi = hit.ordinal - window, hit.ordinal + window
+        for i, (article, a, b, score) in enumerate(spans):
+            if article == hit.article_id and a <= hi + 1 and lo <= b + 1:
+                spans[i] = (article, min(a, lo), max(b, hi), score)
+                break
+        else:
+            spans.append((hit.article_id, lo, hi, s.fused))
+    seen: set[str] = set()
+    passages: list[Passage] = []
+    spent = 0
+    for article, lo, hi, score in spans:
+        units_of = {u.ordinal: u for u in neighbours(article) if u.kind != "header"}
+        window_units = [units_of[o] for o in range(lo, hi + 1) if o in units_of]
+        fresh = [u for u in window_units if _key(u.text) not in seen]
+        if not fresh:
+            continue
+        title = fresh[0].title
+        cost = count_tokens(" ".join(_shown(u) for u in fresh)) + 12  # the tags around it
+        if passages and spent + cost > budget:
+            continue
+        spent += cost
+        seen.update(_key(u.text) for u in fresh)
+        passages.append(Passage(len(passages) + 1, article, title, tuple(fresh), score))
+    return Evidence(question, tuple(passages), best_similarity)
+
+
+def _distinct(ranked: Sequence[Scored]) -> list[Scored]:
+    """Best first, a sentence repeated word for word by another report kept once."""
+    seen: set[str] = set()
+    out = []
+    for s in ranked:
+        key = _key(s.hit.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def _shown(unit: Hit) -> str:
+    return unit.matchable if unit.kind == "row" else unit.text
