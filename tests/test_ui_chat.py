@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from assistant.models import Answer, Citation
+from assistant.models import Answer, Citation, Done, Retrieved, Source, Token
 from ui.app import ChatUI, Session
 
 
 class ScriptedEngine:
     """A stand-in engine that records the history it was given, or fails on request."""
 
-    def __init__(self, fail: Exception | None = None) -> None:
+    def __init__(self, fail: Exception | None = None, draft: list[str] | None = None) -> None:
         self.fail = fail
+        self.draft = draft  # a reader's pieces; None: an extractive answer (no draft)
         self.histories: list = []
         self.store = self
 
@@ -23,6 +24,13 @@ class ScriptedEngine:
         self.histories.append(list(history or []))
         cite = Citation(1, "a1", "Headline", "Quote.", 0, 6, 0.9)
         return Answer(f"Answer to {question} [1]", [cite], question=question)
+
+    def stream(self, question, history=None):
+        if self.draft is not None:
+            yield Retrieved([Source(1, "a1", "Headline", "Quote.")])
+            for piece in self.draft:
+                yield Token(piece)
+        yield Done(self.answer(question, history))
 
 
 def _last(ui: ChatUI, question: str, session: Session | None):
@@ -64,3 +72,17 @@ def test_answers_stream_word_by_word_and_sources_arrive_with_the_last_words():
         and 'href="#src-0-1"' in replies[-1]
     )
     assert "<article" in steps[-1][2] and steps[-1][0]["text"] == "Answer to Who met Putin? [1]"
+
+
+def test_a_reader_answer_shows_the_evidence_then_the_draft_then_the_checked_answer():
+    engine = ScriptedEngine(draft=["Answer to", " Who met Putin?", " [1] and an unchecked claim"])
+    steps = list(ChatUI(engine).respond("Who met Putin?", None))
+    sources = [s[2] for s in steps if isinstance(s[2], str)]
+    assert "Reading these passages" in sources[0] and "Quote." in sources[0]
+    replies = [s[1][-1]["content"] for s in steps if s[1][-1]["role"] == "assistant"]
+    drafts = [r for r in replies if "draft" in r]
+    assert "Reading the passages" in drafts[0]
+    assert "unchecked claim" in drafts[-1] and 'href="#src-0-1"' not in drafts[-1]
+    final = replies[-1]
+    assert "unchecked claim" not in final and 'href="#src-0-1"' in final
+    assert "<article" in steps[-1][2]

@@ -25,7 +25,7 @@ import gradio as gr  # noqa: E402
 
 from assistant.api import clean_question  # noqa: E402
 from assistant.errors import EmptyQuestion  # noqa: E402
-from assistant.models import Answer  # noqa: E402
+from assistant.models import Answer, Done, Retrieved, Token  # noqa: E402
 from ui import render  # noqa: E402
 from ui.style import CSS, THEME  # noqa: E402
 from ui.uploads import MAX_BYTES, UploadRejected, add_upload  # noqa: E402
@@ -101,24 +101,47 @@ class ChatUI:
             return
         session.messages.append({"role": "user", "content": html.escape(question)})
         yield _chat_out(session)
+        turn = len(session.turns)
+        draft, answer, drafting = "", None, False
         try:
-            answer = self.engine.answer(question, session.history())
+            for event in self.engine.stream(question, session.history()):
+                if isinstance(event, Retrieved):  # a reader reads these now: show them
+                    session.messages.append(_bot(render.draft_html("")))
+                    drafting = True
+                    yield _chat_out(session, sources=render.evidence_html(event.sources))
+                elif isinstance(event, Token):
+                    draft += event.text
+                    session.messages[-1] = _bot(render.draft_html(draft))
+                    yield _chat_out(session)
+                elif isinstance(event, Done):
+                    answer = event.answer
         except Exception as err:  # shown as a message, logged in full for whoever runs it
             log.exception("answering %r failed", question)
             session.turns.append(Turn(question, None))
-            session.messages.append(_bot(render.notice_html(_sorry(err))))
+            message = _bot(render.notice_html(_sorry(err)))
+            if drafting:
+                session.messages[-1] = message
+            else:
+                session.messages.append(message)
             yield _chat_out(session)
             return
-        turn = len(session.turns)
+        if not drafting:
+            session.messages.append(_bot(""))
         session.turns.append(Turn(question, answer))
-        session.messages.append(_bot(""))
-        for prefix in render.word_prefixes(answer.text):
+        if draft:  # the checked answer replaces the draft at once
+            prefixes = [answer.text]
+        else:  # an extractive answer has no draft: show it growing, as a reply being written
+            prefixes = list(render.word_prefixes(answer.text))
+        for prefix in prefixes:
             html_text = render.answer_html(
                 prefix, answer.citations, turn, answer.refused, streaming=prefix != answer.text
             )
             session.messages[-1] = _bot(html_text)
             yield _chat_out(session)
-            time.sleep(STREAM_DELAY)
+            if prefix != answer.text:
+                time.sleep(STREAM_DELAY)
+        if answer.notice:
+            session.messages.append(_bot(render.notice_html(answer.notice)))
         sources = render.sources_html(answer, self._texts(answer), turn, asked=question)
         yield _chat_out(session, answer.to_dict(), sources, render.article_html(None, None))
 

@@ -10,7 +10,7 @@ import html
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from assistant.models import Answer, Citation
+from assistant.models import Answer, Citation, Source
 
 CONTEXT_CHARS = 100  # surrounding text shown on each side of a quote in the sources panel
 ARTICLE_CHARS = 60_000  # a longer article is shown around the quote, not sent whole
@@ -51,6 +51,28 @@ def answer_html(
 
     text = " ".join(text.split())  # one line: the chat's markdown leaves an HTML block alone
     return f'<div class="answer{state}">{_MARKER.sub(link, html.escape(text))}</div>'
+
+
+def draft_html(text: str) -> str:
+    """The reader's reply while it is written: plain text, markers unlinked, not yet checked."""
+    body = html.escape(" ".join(text.split())) or "Reading the passages…"
+    return f'<div class="answer draft streaming" title="not yet checked">{body}</div>'
+
+
+def evidence_html(sources: Sequence[Source]) -> str:
+    """The numbered passages the reader is reading, shown while it writes."""
+    if not sources:
+        return '<div class="sources"><p class="muted">No passage was found.</p></div>'
+    cards = "".join(
+        f'<li class="evidence" data-n="{s.n}"><b>[{s.n}]</b> '
+        f'<span class="title">{html.escape(s.title)}</span>'
+        f"<blockquote>{html.escape(_clip(s.text, 400))}</blockquote></li>"
+        for s in sources
+    )
+    return (
+        '<div class="sources evidence-list"><p class="muted">Reading these passages; the '
+        f"answer's sources appear here once its citations are checked.</p><ol>{cards}</ol></div>"
+    )
 
 
 def notice_html(text: str) -> str:

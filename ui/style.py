@@ -43,6 +43,10 @@ details.corpus ul { margin: .4rem 0 0 1.2rem; max-height: 12rem; overflow: auto;
   border-color: var(--color-accent); outline: none;
 }
 #chat .streaming::after { content: "▍"; margin-left: .15em; color: var(--color-accent); }
+#chat .draft { color: var(--body-text-color-subdued); }
+.muted { color: var(--body-text-color-subdued); }
+.evidence-list ol { padding-left: 1.2rem; }
+.evidence-list blockquote { margin: .2rem 0 .6rem; font-size: .9rem; }
 #chat .refusal { color: var(--body-text-color-subdued); font-style: italic; }
 #chat .refusal p { margin: .25rem 0 0; }
 .refusal-tag {
