@@ -192,8 +192,16 @@ def _closeness(passage: Passage, units: dict[str, float], passages: dict[int, fl
 
 def _quote_units(passage: Passage, facts: frozenset[str], units: dict[str, float]) -> tuple[Hit, ...]:
     """The passage's best sentence for the claim, widened forward until it holds its facts."""
-    order = list(passage.units)
-    best = max(range(len(order)), key=lambda i: units.get(order[i].chunk_id, 0.0))
+    best_unit = max(passage.units, key=lambda u: units.get(u.chunk_id, 0.0))
+    # only consecutive units: a quote never spans a unit left out of the index
+    order = [best_unit]
+    for u in passage.units:
+        if u.ordinal == order[-1].ordinal + 1 and order[-1].ordinal >= best_unit.ordinal:
+            order.append(u)
+    for u in reversed(passage.units):
+        if u.ordinal == order[0].ordinal - 1:
+            order.insert(0, u)
+    best = order.index(best_unit)
     lo = hi = best
     held = content_words(" ".join(u.text for u in order[lo : hi + 1]))
     while not facts <= held and (lo > 0 or hi < len(order) - 1):

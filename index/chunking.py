@@ -16,8 +16,9 @@ from functools import lru_cache
 
 from index import offline
 from index.corpus import Article
+from index.injection import addressed_to_machine
 
-VERSION = 2  # bump when units change, so existing indexes are rebuilt rather than mixed
+VERSION = 3  # bump when units change, so existing indexes are rebuilt rather than mixed
 MIN_TOKENS = 6  # a shorter piece ("U.S. ", "Top NewsVideo") is joined to the next one
 MAX_TOKENS = 120  # a longer sentence is cut by llama-index's SentenceSplitter
 
@@ -41,6 +42,8 @@ def chunk_article(article: Article) -> list[Chunk]:
     spans = list(_spans(article.text))
     chunks = []
     for ordinal, (start, end, kind, embed_text) in enumerate(spans):
+        if addressed_to_machine(article.text[start:end]):
+            continue  # an instruction planted for AI readers: never quoted, never read
         chunks.append(
             Chunk(
                 id=f"{article.id}:{ordinal}",

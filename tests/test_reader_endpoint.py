@@ -113,7 +113,11 @@ def test_a_planted_injection_does_not_change_the_answer(scripted, built_index):
     plant(built_index["corpus"], INJECTION)
     plant(built_index["corpus"], TARGETED)
     poisoned = answer(QUESTION)
-    assert (poisoned.text, poisoned.citations) == (clean.text, clean.citations)
+    # the planted paragraphs move offsets in their article; what is said and quoted is the same
+    assert poisoned.text == clean.text
+    assert [(c.article_id, c.quote) for c in poisoned.citations] == [
+        (c.article_id, c.quote) for c in clean.citations
+    ]
     assert "HACKED" not in poisoned.text
     assert_grounded(poisoned, built_index["corpus"])
 
