@@ -99,14 +99,27 @@ def ask(question: str, as_json: bool) -> None:
         question = clean_question(question)
     except EmptyQuestion as err:
         raise UserError(str(err)) from None
+    from assistant.models import Done, Token
+
     engine = _engine(load_settings())
+    drafted = False
     try:
-        result = engine.answer(question)
+        for event in engine.stream(question):
+            if isinstance(event, Token) and not as_json:
+                # the draft goes to stderr as it is written; the checked answer follows on stdout
+                click.echo(event.text, nl=False, err=True)
+                drafted = True
+            elif isinstance(event, Done):
+                result = event.answer
     except (IndexingError, BackendError) as err:
         raise UserError(str(err)) from None
+    if drafted:
+        click.echo("\n(checked:)", err=True)
     if as_json:
         click.echo(result.to_json(indent=2))
         return
+    if result.notice:
+        click.echo(f"note: {result.notice}", err=True)
     click.echo(textwrap.fill(result.text, width=100))
     if result.citations:
         click.echo("\nSources:")
