@@ -8,7 +8,8 @@ soon as retrieval is done, the reply as it is written, then the checked answer.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -24,8 +25,14 @@ from assistant.settings import Settings
 
 
 def stream(
-    question: str, history: History, retriever: Retriever, reader: Reader, settings: Settings
+    question: str,
+    history: History,
+    retriever: Retriever,
+    reader: Reader,
+    settings: Settings,
+    fallback: Callable[[], Answer] | None = None,
 ) -> Iterator[Event]:
+    """`fallback` answers when the reader refuses or nothing it wrote survives the check."""
     started = time.perf_counter()
     searched = standalone(question, history)
     ranked = retriever.search(searched, settings.candidates)
@@ -63,6 +70,11 @@ def stream(
     )
     stats = _stats(reader, checked, reply, time.perf_counter() - started)
     if checked.refused:
+        other = fallback() if fallback is not None else None
+        if other is not None and not other.refused:
+            stats["fallback"] = other.backend
+            yield Done(replace(other, question=searched, retrieved=retrieved, stats=stats))
+            return
         yield Done(Answer(REFUSAL, [], True, **base, stats=stats))
         return
     yield Done(Answer(checked.text, checked.citations, False, **base, stats=stats))

@@ -109,7 +109,13 @@ class Engine:
                 answer = _with_notice(answer, self._reader_missing)
             yield Done(answer)
             return
-        yield from answer_path.stream(question, history, retriever, reader, self.settings)
+        fallback = None
+        if self.settings.reader_fallback:
+            def fallback():
+                return Extractive(retriever, self.settings).answer(question, history)
+        yield from answer_path.stream(
+            question, history, retriever, reader, self.settings, fallback
+        )
 
     def reader(self):
         """The reader backend, loaded once; None (with a notice) when no model is installed."""

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         description="Most prompt tokens the evidence passages may take (a prompt token costs "
         "~20 ms on 2 cores).",
     )
+    reader_fallback: bool = Field(
+        False,
+        description="When the reader refuses, or nothing it wrote survives the check, answer "
+        "with the extractive composer if it finds an answer.",
+    )
     check_coverage: float = Field(
         0.5, ge=0, le=1,
         description="Share of a reader's sentence's content words (other than its names and "

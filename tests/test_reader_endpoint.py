@@ -198,3 +198,12 @@ def test_without_the_model_the_answer_is_extractive_with_a_notice(built_index, m
     expected = answer(QUESTION, settings=Settings(backend="extractive"))
     assert (result.text, result.citations) == (expected.text, expected.citations)
     assert "not installed" in result.notice and result.backend == "extractive"
+
+
+def test_with_the_fallback_a_reader_refusal_gets_the_extractive_answer(scripted, monkeypatch):
+    scripted.say("NOT IN THE ARTICLES")
+    monkeypatch.setenv("ASSISTANT_READER_FALLBACK", "true")
+    result = answer(QUESTION)
+    expected = answer(QUESTION, settings=Settings(backend="extractive"))
+    assert not result.refused and result.text == expected.text
+    assert result.backend == "extractive" and result.stats["fallback"] == "extractive"
