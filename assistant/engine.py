@@ -19,7 +19,7 @@ from assistant.models import Answer, Done, Event
 from assistant.retrieval import KeywordIndex, Retriever
 from assistant.settings import Settings
 from index.build import IndexReport, update_index
-from index.corpus import load_corpus
+from index.corpus import EmptyCorpusError, load_corpus
 from index.embedding import shared_encoder
 from index.store import Store, connect
 
@@ -65,13 +65,27 @@ class Engine:
         progress: Callable[[int], None] | None = None,
         on_todo: Callable[[int], None] | None = None,
     ) -> IndexReport:
-        """Update the index from a corpus folder (default: the configured one)."""
-        articles, warnings = load_corpus(Path(corpus_dir or self.settings.corpus_dir))
+        """Update the index from a corpus folder (default: the configured one).
+
+        A folder that holds no article empties the index (with a warning saying so), so nothing
+        is cited from files that are gone; a folder that does not exist is an error
+        (CorpusError) and leaves the index as it is.
+        """
+        directory = Path(corpus_dir or self.settings.corpus_dir)
+        emptied = False
+        try:
+            articles, warnings = load_corpus(directory, self.settings.max_article_mb)
+        except EmptyCorpusError as err:
+            articles, warnings, emptied = [], list(err.warnings), True
         with self._lock:
             report = update_index(
                 articles, self.store, self.encoder, progress, on_todo, self.settings.index_batch
             )
             self._retriever = None
+        if emptied:
+            warnings.append(
+                f"the corpus has no articles: the index was emptied ({report.removed} removed)"
+            )
         report.warnings = warnings + report.warnings
         return report
 

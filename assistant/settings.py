@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     index_batch: int = Field(
         1024, ge=1, description="Chunks embedded and committed together while indexing."
     )
+    max_article_mb: float = Field(
+        5.0, gt=0,
+        description="Article files larger than this many megabytes are skipped with a warning "
+        "(checked from the file size, before reading), so one huge file can't stall or exhaust "
+        "the indexing of the rest.",
+    )
     ui_auth: str | None = Field(
         None, description="user:password to require a login in the web chat."
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from index import offline
-from index.corpus import Article
+from index.corpus import BOM, Article
 from index.injection import addressed_to_machine
 
 VERSION = 3  # bump when units change, so existing indexes are rebuilt rather than mixed
@@ -83,9 +83,16 @@ def _spans(text: str) -> Iterator[tuple[int, int, str, str]]:
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, line) of each line, without its line break (LF, CRLF or CR) or a leading BOM.
+
+    The text is never changed (a citation's offsets are the file's), so a BOM is skipped by
+    starting the line after it rather than by removing it.
+    """
     pos = 0
     for line in text.splitlines(keepends=True):
-        yield pos, line.rstrip("\r\n")
+        body = line.rstrip("\r\n")
+        bom = len(body) - len(body.lstrip(BOM))
+        yield pos + bom, body[bom:]
         pos += len(line)
 
 

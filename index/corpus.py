@@ -1,4 +1,9 @@
-"""Read the articles: one UTF-8 file per article, first non-empty line is the headline."""
+"""Read the articles: one UTF-8 file per article, first non-empty line is the headline.
+
+An article's text is its file's bytes decoded as UTF-8 and nothing else: a leading BOM stays
+(as the character U+FEFF at offset 0) and line endings stay as they are (CRLF too), so
+`open(path, encoding="utf-8", newline="").read()[start:end]` is what a citation quotes.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,17 @@ from pathlib import Path
 from index.errors import CorpusError
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+BOM = "\ufeff"
+MAX_ARTICLE_MB = 5.0  # the default of Settings.max_article_mb (ASSISTANT_MAX_ARTICLE_MB)
+_MB = 2**20
+
+
+class EmptyCorpusError(CorpusError):
+    """The corpus directory exists but holds no article; `warnings` says what was skipped."""
+
+    def __init__(self, message: str, warnings: list[str]) -> None:
+        super().__init__(message)
+        self.warnings = warnings
 
 
 @dataclass(frozen=True)
@@ -27,17 +43,32 @@ def article_from_text(article_id: str, text: str, path: Path | None = None) -> A
     """Validate text as an article; raises ValueError with a reason a person understands."""
     if "\x00" in text:
         raise ValueError("looks binary (contains NUL bytes)")
-    title = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    title = next((t for t in (_bare(line) for line in text.splitlines()) if t), "")
     if not title:
         raise ValueError("is empty")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Article(id=article_id, title=title, text=text, sha256=digest, path=path)
 
 
-def read_article(path: Path) -> Article:
-    """Read one article file; raises ValueError saying why the file is not an article."""
+def _bare(line: str) -> str:
+    """A line without its BOM and surrounding whitespace (a CR included): how a title is shown."""
+    return line.strip().lstrip(BOM).strip()
+
+
+def read_article(path: Path, max_mb: float | None = MAX_ARTICLE_MB) -> Article:
+    """Read one article file; raises ValueError saying why the file is not an article.
+
+    A file above `max_mb` megabytes (None: no limit) is refused from its size alone, before a
+    byte of it is read, so one huge file can't hold up or exhaust the indexing of the others.
+    """
     if path.suffix.lower() not in ARTICLE_SUFFIXES:
         raise ValueError(f"has an unknown extension {path.suffix or '(none)'!r}; expected .txt or .md")
+    if max_mb is not None:
+        size = path.stat().st_size
+        if size > max_mb * _MB:
+            raise ValueError(
+                f"{size / _MB:.1f} MB, above the {max_mb:g} MB limit (ASSISTANT_MAX_ARTICLE_MB)"
+            )
     data = path.read_bytes()
     if b"\x00" in data:
         raise ValueError("looks binary (contains NUL bytes)")
@@ -45,27 +76,47 @@ def read_article(path: Path) -> Article:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ValueError(f"is not UTF-8 (bad byte at offset {err.start})") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return article_from_text(path.stem, text, path)
+    return article_from_text(path.stem, text, path)  # a BOM and \r\n stay: offsets are the file's
 
 
-def load_corpus(directory: Path) -> tuple[list[Article], list[str]]:
-    """All articles of a directory, sorted by id, and one warning per file that was skipped."""
+def load_corpus(
+    directory: Path, max_article_mb: float | None = MAX_ARTICLE_MB
+) -> tuple[list[Article], list[str]]:
+    """All articles of a directory, sorted by id, and one warning per file that was skipped.
+
+    An article's id is its file name without the extension, so of two files with one stem
+    (`x.md`, `x.txt`) the first readable one in sorted order is the article and the other is
+    skipped. Raises CorpusError when the directory is missing, and EmptyCorpusError (a
+    CorpusError) when it holds no article.
+    """
     directory = Path(directory)
     if not directory.exists():
         raise CorpusError(f"corpus directory {directory} does not exist")
     if not directory.is_dir():
         raise CorpusError(f"corpus path {directory} is not a directory")
-    articles, warnings = [], []
+    articles: list[Article] = []
+    warnings: list[str] = []
+    taken: dict[str, Path] = {}
     for path in _article_files(directory.iterdir()):
+        first = taken.get(path.stem)
+        if first is not None:
+            warnings.append(
+                f"skipped {path.name}: {first.name} has the same name, and an article's id is "
+                "its file name without the extension"
+            )
+            continue
         try:
-            articles.append(read_article(path))
+            article = read_article(path, max_article_mb)
         except (ValueError, OSError) as err:
             warnings.append(f"skipped {path.name}: {err}")
+            continue
+        taken[article.id] = path
+        articles.append(article)
     if not articles:
         detail = f" ({len(warnings)} file(s) skipped)" if warnings else ""
-        raise CorpusError(f"no articles found in {directory}{detail}; add .txt or .md files")
+        raise EmptyCorpusError(
+            f"no articles found in {directory}{detail}; add .txt or .md files", warnings
+        )
     return articles, warnings
 
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import load_corpus, read_article
+from index.corpus import EmptyCorpusError, load_corpus, read_article
 from index.errors import CorpusError
 
 
@@ -44,21 +44,95 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(isolated, name, conten
     assert name in warnings[0] and reason in warnings[0]
 
 
-def test_markdown_articles_and_bom_are_read(tmp_path: Path):
+def test_a_bom_is_kept_in_the_text_and_left_out_of_the_title(tmp_path: Path):
     path = tmp_path / "note.md"
-    path.write_bytes("\ufeff# Heading\n\nBody text here.".encode())
+    path.write_bytes("\ufeff# Heading\r\n\r\nBody text here.\r\n".encode())
     article = read_article(path)
     assert article.title == "# Heading"
-    assert not article.text.startswith("\ufeff")
+    # offsets count the BOM and the \r\n, as for anyone reading the file as UTF-8
+    with open(path, encoding="utf-8", newline="") as handle:
+        assert article.text == handle.read()
+    assert article.text.startswith("\ufeff")
+
+
+def test_a_bom_only_first_line_is_not_the_title(tmp_path: Path):
+    path = tmp_path / "note.txt"
+    path.write_bytes("\ufeff\r\nThe real headline\r\nBody.".encode())
+    assert read_article(path).title == "The real headline"
+    (tmp_path / "bom_only.txt").write_bytes("\ufeff \r\n".encode())
+    with pytest.raises(ValueError, match="is empty"):
+        read_article(tmp_path / "bom_only.txt")
+
+
+def test_files_sharing_a_name_keep_the_first_and_name_both_in_the_warning(isolated):
+    corpus = isolated["corpus"]
+    (corpus / "x.txt").write_text("Text headline\nThe text version.\n", encoding="utf-8")
+    (corpus / "x.md").write_text("# Markdown headline\nThe markdown version.\n", encoding="utf-8")
+    articles, warnings = load_corpus(corpus)
+    assert [a.id for a in articles].count("x") == 1
+    assert next(a for a in articles if a.id == "x").title == "# Markdown headline"
+    assert warnings == [
+        "skipped x.txt: x.md has the same name, and an article's id is its file name without "
+        "the extension",
+    ]
+
+
+def test_an_unreadable_file_does_not_take_the_name_from_a_good_one(isolated):
+    corpus = isolated["corpus"]
+    (corpus / "y.md").write_bytes(b"")
+    (corpus / "y.txt").write_text("Good headline\nThe good one.\n", encoding="utf-8")
+    articles, warnings = load_corpus(corpus)
+    assert next(a for a in articles if a.id == "y").title == "Good headline"
+    assert warnings == ["skipped y.md: is empty"]
+
+
+def test_a_file_above_the_size_limit_is_skipped_from_its_size_without_reading_it(
+    isolated, monkeypatch
+):
+    corpus = isolated["corpus"]
+    with open(corpus / "big.txt", "wb") as handle:  # sparse: 30.2 MB on paper, no disk used
+        handle.truncate(int(30.2 * 2**20))
+    read = Path.read_bytes
+
+    def read_bytes(self):
+        assert self.name != "big.txt", "a file above the limit was read"
+        return read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    articles, warnings = load_corpus(corpus)  # the default limit, 5 MB
+    assert len(articles) == 5
+    assert warnings == ["skipped big.txt: 30.2 MB, above the 5 MB limit (ASSISTANT_MAX_ARTICLE_MB)"]
+
+
+def test_the_size_limit_is_a_setting_and_files_up_to_it_are_read(isolated):
+    from assistant.settings import Settings
+    from index.corpus import MAX_ARTICLE_MB
+
+    assert Settings().max_article_mb == MAX_ARTICLE_MB == 5
+    corpus = isolated["corpus"]
+    line = "Another sentence about the talks in Moscow went on for hours.\n"
+    body = "Generated headline\n" + line * (int(0.3 * 2**20) // len(line))
+    (corpus / "generated.txt").write_text(body, encoding="utf-8")  # about 0.3 MB
+    articles, warnings = load_corpus(corpus, max_article_mb=0.25)
+    assert warnings == [
+        "skipped generated.txt: 0.3 MB, above the 0.25 MB limit (ASSISTANT_MAX_ARTICLE_MB)"
+    ]
+    articles, warnings = load_corpus(corpus, max_article_mb=0.5)
+    assert warnings == [] and "generated" in {a.id for a in articles}
+    articles, warnings = load_corpus(corpus, max_article_mb=None)
+    assert warnings == [] and len(articles) == 6
 
 
 def test_missing_and_empty_corpus_directories_are_clear_errors(tmp_path: Path):
     with pytest.raises(CorpusError, match="does not exist"):
         load_corpus(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CorpusError, match="no articles found"):
+    with pytest.raises(EmptyCorpusError, match="no articles found") as empty:
         load_corpus(tmp_path / "empty")
+    assert empty.value.warnings == []
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "x.txt").write_bytes(b"")
-    with pytest.raises(CorpusError, match="1 file"):
+    with pytest.raises(EmptyCorpusError, match="1 file") as bad:
         load_corpus(tmp_path / "bad")
+    assert bad.value.warnings == ["skipped x.txt: is empty"]
+    assert isinstance(bad.value, CorpusError)

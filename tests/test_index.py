@@ -105,3 +105,21 @@ def test_an_index_built_with_another_model_is_rebuilt_with_a_clear_message(isola
     assert report.added == 5
     assert_consistent(engine.store, isolated["corpus"])
     assert engine.answer("Who did Trump send to Moscow to meet Putin?").citations
+
+
+def test_an_emptied_corpus_empties_the_index_and_refilling_it_indexes_again(built_index, tmp_path):
+    corpus = built_index["corpus"]
+    engine = get_engine()
+    away = tmp_path / "away"
+    corpus.rename(away)
+    corpus.mkdir()
+    report = engine.index()
+    assert (report.added, report.removed, report.chunks) == (0, 5, 0)
+    assert report.warnings == ["the corpus has no articles: the index was emptied (5 removed)"]
+    assert engine.store.articles() == {} and engine.store.count() == 0
+    assert engine.answer("Who did Trump send to Moscow to meet Putin?").citations == []
+    (away / "003_da6a537bacec0b05.txt").rename(corpus / "003_da6a537bacec0b05.txt")
+    report = engine.index()
+    assert (report.added, report.removed) == (1, 0)
+    assert_consistent(engine.store, corpus)
+    assert engine.answer("What share of the Donbas region do Russian forces control?").citations
