@@ -12,6 +12,8 @@ catches what a bag of names can't (a name taken from the passage into a sentence
 - the cited passage supports it: kept as cited;
 - another passage does: pointed at that one (the best supported);
 - no marker: given the passage that supports it;
+- none does, and it joins clauses (", and", "; "): each clause is checked on its own, since a
+  small model puts two facts from two passages in one sentence;
 - none does: dropped. Nothing left, or the refusal phrase: a refusal.
 
 The quote is the passage's sentence that supports the claim best, widened to the next ones in
@@ -25,7 +27,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.claims import split_claims
+from assistant.claims import Claim, split_claims
 from assistant.claims import words as content_words
 from assistant.evidence import Evidence, Passage
 from assistant.models import Citation
@@ -83,10 +85,12 @@ def check(
     kept: list[tuple[str, Passage, tuple[Hit, ...]]] = []
     kept_words: list[frozenset[str]] = []
     counts = dict(sentences=0, kept=0, repointed=0, unmarked=0, dropped=0)
-    for claim in split_claims(reply):
+    queue = [(claim, False) for claim in split_claims(reply)]
+    while queue:
+        claim, is_part = queue.pop(0)
         if REFUSAL_PHRASE in claim.text.upper():
             continue  # "... [1]. NOT IN THE ARTICLES for the rest": the rest isn't a claim
-        counts["sentences"] += 1
+        counts["sentences"] += not is_part
         words = content_words(claim.text)
         facts = stated_facts(claim.text, context)
         # "Miami." answers "Where are they going?"; "Yes." and "Done." state nothing
@@ -104,6 +108,10 @@ def check(
             and _closeness(p, units, passages) >= min_similarity
         ]  # fmt: skip
         if not supported:
+            parts = [] if is_part else clauses(claim)
+            if parts:  # "X lasted five hours, and the plan had 28 points": two facts, two passages
+                queue[0:0] = [(part, True) for part in parts]
+                continue
             counts["dropped"] += 1
             continue
         cited = [evidence.passage(n) for n in claim.hints]
@@ -119,6 +127,18 @@ def check(
     if not citations:
         return Checked("", [], True, Tally(**counts))
     return Checked(text, citations, False, Tally(**counts))
+
+
+_CLAUSE_BREAK = re.compile(r",\s+(?:and|but|while|whereas)\s+|;\s+", re.I)
+
+
+def clauses(claim: Claim) -> list[Claim]:
+    """The independent clauses of a compound sentence, each a claim of its own with the same
+    markers; none when it has only one (a list of names joined by "and" is one clause)."""
+    pieces = [p.strip(" ,;") for p in _CLAUSE_BREAK.split(claim.text)]
+    if len(pieces) < 2 or any(len(content_words(p)) < 2 for p in pieces):
+        return []
+    return [Claim(_end(p[0].upper() + p[1:]), claim.hints) for p in pieces]
 
 
 def stated_facts(sentence: str, context: str = "") -> frozenset[str]:

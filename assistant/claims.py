@@ -18,8 +18,19 @@ from functools import lru_cache
 log = logging.getLogger(__name__)
 
 _NUMBERS = r"#?\d+(?:\s*(?:,|;|-|–|and)\s*#?\d+)*"
+_NAMED = r"(?:sources?|src|ref|passages?)?\s*(?:id\s*=\s*)?[\"']?"  # [passage id="4"]: the tag's own form
 _MARKER = re.compile(
-    rf"\s*(?:\[\s*(?:sources?|src|ref|passages?)?\s*{_NUMBERS}\s*\]|\((?:sources?|src|ref|passages?)\s*{_NUMBERS}\s*\))",
+    rf"\s*(?:\[\s*{_NAMED}\s*{_NUMBERS}[\"']?\s*\]|\((?:sources?|src|ref|passages?)\s*{_NUMBERS}\s*\))",
+    re.I,
+)
+# "This is supported by passage 2.", "Passage 3 supports this answer.": a sentence about the
+# passages, not about the news; its numbers are the previous sentence's markers.
+_META = re.compile(
+    r"^\s*(?:(?:this|that|it|which|the\s+answer)\s+(?:\w+\s+){0,2}?(?:is|was|are|can\s+be)\s+"
+    r"(?:\w+\s+)?(?:supported|stated|mentioned|found|shown|confirmed|given|based|sourced|taken|"
+    r"derived|cited|indicated|reported)\s+(?:by|in|on|from)\s+(?:the\s+)?\[?passages?"
+    rf"\s*(?:id\s*=\s*)?\[?\s*[\"']?({_NUMBERS})"
+    r"|\[?passages?\s*\[?(\d+)\]?\s+(?:supports?|states?|confirms?|says?|shows?|mentions?)\b)",
     re.I,
 )
 _SOURCE_TAG = re.compile(r"</?\s*(?:sources?|passages?)\b[^>]*>", re.I)
@@ -72,8 +83,14 @@ def split_claims(answer_text: str) -> list[Claim]:
                 sentence = sentence[lead.end() :]
             if sentence.strip():
                 pieces.append(sentence.strip())
-    claims = []
+    claims: list[Claim] = []
     for piece in pieces:
+        meta = _META.match(piece)
+        if meta:
+            if claims and not claims[-1].hints:
+                numbers = next(g for g in meta.groups() if g)
+                claims[-1] = Claim(claims[-1].text, tuple(int(d) for d in _DIGITS.findall(numbers)))
+            continue
         hints = tuple(int(d) for m in _MARKER.finditer(piece) for d in _DIGITS.findall(m.group(0)))
         text = _PREFIX.sub("", " ".join(_MARKER.sub("", piece).split()))
         text = _unquote(re.sub(r"\s+([.,;:!?])", r"\1", text).strip())

@@ -132,3 +132,19 @@ def test_a_quote_is_widened_to_hold_the_claims_names():
     facts = stated_facts("Yuri Ushakov said no compromise was reached.", "said no was reached")
     assert {"yuri", "ushakov"} <= facts
     assert "said" not in facts
+
+
+def test_a_compound_sentence_is_checked_clause_by_clause(evidence):
+    """Two facts from two passages in one sentence: each clause is kept with its own passage,
+    and a clause no passage supports is dropped without taking the other with it."""
+    ev, run = evidence
+    envoys, hours = _number_of(ev, "Witkoff"), _number_of(ev, "five hours")
+    sentence = "Trump sent Steve Witkoff and Jared Kushner to Moscow, and the talks lasted five hours"
+    checked = run(f"{sentence} [{envoys}].")
+    assert not checked.refused
+    assert "Witkoff" in checked.text and "five hours" in checked.text
+    if envoys != hours:
+        assert len(checked.citations) == 2
+    assert all(_verbatim(c) for c in checked.citations)
+    checked = run(f"Trump sent Steve Witkoff to Moscow, and the talks lasted nine days [{envoys}].")
+    assert "Witkoff" in checked.text and "nine" not in checked.text

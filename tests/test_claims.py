@@ -37,3 +37,19 @@ def test_words_fold_numbers_abbreviations_demonyms_and_negation():
     assert words("the U.S. envoy") == words("the US envoy")
     assert words("Ukrainian territory") == words("Ukraine's territory")
     assert "not" in words("Russia doesn't agree")
+
+
+def test_a_sentence_about_the_passages_is_a_marker_not_a_claim():
+    reply = (
+        "The four regions are Donetsk, Luhansk, Kherson and Zaporozhye. This is stated in passage 4. "
+        "Witkoff went to Moscow [1]. Passage 2 supports this answer."
+    )
+    assert [(c.text, c.hints) for c in split_claims(reply)] == [
+        ("The four regions are Donetsk, Luhansk, Kherson and Zaporozhye.", (4,)),
+        ("Witkoff went to Moscow.", (1,)),  # its own marker stands; the meta sentence goes
+    ]
+
+
+def test_the_passage_tag_form_is_read_as_a_marker():
+    assert [(c.text, c.hints) for c in split_claims('40,000 [passage id="4"]')] == [("40,000", (4,))]
+    assert split_claims("Trump met Putin [passage 3].")[0].hints == (3,)
