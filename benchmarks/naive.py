@@ -5,6 +5,8 @@
 It is built in a process of its own (`python -m benchmarks.naive`), so its memory and imports are
 measured apart from the product's; its retrieval is timed in the benchmark's process, question by
 question beside the product's answers. It has no incremental update: a rerun embeds everything.
+With a model, `citation_engine` answers from it with llama-index's `CitationQueryEngine`
+(benchmarks/reader_bench.py times it beside the reader).
 
     python -m benchmarks.naive build CORPUS DATA QUESTIONS_JSON OUT_JSON
     python -m benchmarks.naive ask DATA QUESTION
@@ -99,11 +101,11 @@ def build_and_ask(corpus: Path, data: Path, questions: list[Question]) -> dict:
     }
 
 
-def open_retriever(data: Path):
-    """The default retriever (top 2) over a built naive index, for timing beside the product.
+def open_index(data: Path, encoder=None):
+    """The built naive index, embedding queries with `encoder` (default: a MiniLM of its own).
 
-    Only the embedder is set: llama-index's retrievers never touch the LLM (and resolving
-    `llm=None` prints to stdout, where the benchmark's table goes).
+    Only the embedder is set: retrievers never touch the LLM (and resolving `llm=None` prints
+    to stdout, where the benchmark's table goes).
     """
     from index import offline
 
@@ -113,7 +115,20 @@ def open_retriever(data: Path):
     from index.llama_embedding import MiniLMEmbedding
 
     store, _ = _vector_store(data)
-    return VectorStoreIndex.from_vector_store(store, embed_model=MiniLMEmbedding()).as_retriever()
+    return VectorStoreIndex.from_vector_store(store, embed_model=MiniLMEmbedding(encoder))
+
+
+def open_retriever(data: Path):
+    """The default retriever (top 2) over a built naive index, for timing beside the product."""
+    return open_index(data).as_retriever()
+
+
+def citation_engine(data: Path, llm, encoder=None):
+    """llama-index's `CitationQueryEngine` with its defaults over the built naive index: top 2
+    chunks, cut into 512-token numbered sources, one "compact" prompt (refined when too long)."""
+    from llama_index.core.query_engine import CitationQueryEngine
+
+    return CitationQueryEngine.from_args(open_index(data, encoder), llm=llm)
 
 
 def ask(data: Path, question: str) -> list[str]:
