@@ -11,3 +11,11 @@ class CorpusError(IndexingError):
 
 class StoreError(IndexingError):
     """The vector store cannot be reached or opened (e.g. a Chroma server that is down)."""
+
+
+class ReadOnlyStore(StoreError):
+    """The data dir cannot be written, and what was asked needs a write (building the index)."""
+
+
+class StoreUnreachable(StoreError):
+    """The Chroma server stopped answering in the middle of a command."""

@@ -5,10 +5,24 @@ text), so an incremental update reads a few thousand small records instead of ev
 lives in Chroma itself, so a Chroma server holds the whole index and nothing can drift apart.
 An article is marked `pending` before its chunks are written and `done` after; a killed build
 leaves `pending` records, which the next build redoes from scratch.
+
+Failures of the store itself become the index's errors, so every command reports them in one
+line (exit 2): a Chroma server that stops answering in the middle of a command is a
+`StoreUnreachable` naming its URL, and a data dir that cannot be written is a `ReadOnlyStore`
+naming the directory. chromadb's embedded store cannot open a read-only SQLite file (it writes
+on open), so a read-only index is answered from a private temporary copy, removed at exit; only
+what needs a write (building or updating the index) is refused.
 """
 
 from __future__ import annotations
 
+import atexit
+import errno
+import functools
+import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +34,12 @@ from index import offline
 from index.chunking import VERSION as CHUNKING_VERSION
 from index.chunking import Chunk
 from index.corpus import Article
-from index.errors import StoreError
+from index.errors import ReadOnlyStore, StoreError, StoreUnreachable
+
+log = logging.getLogger(__name__)
 
 SCHEMA = 1
+WRITABLE_HINT = "set ASSISTANT_DATA_DIR to a writable directory"
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,15 @@ class Hit:
         return self.search_text or self.text
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a client's index lives, for error messages and the read-only guard."""
+
+    url: str | None = None  # the Chroma server, in server mode
+    data_dir: Path | None = None  # the data dir, in embedded mode
+    read_only: bool = False  # the data dir can't be written: this client reads a temporary copy
+
+
 def connect(data_dir: Path, chroma_url: str | None = None):
     """An embedded Chroma under data_dir, or a client of the Chroma server at chroma_url."""
     offline.prepare()
@@ -73,10 +99,147 @@ def connect(data_dir: Path, chroma_url: str | None = None):
             client.heartbeat()
         except Exception as err:  # chromadb raises several types for a server that is down
             raise StoreError(f"cannot reach the Chroma server at {chroma_url}: {err}") from None
+        client._assistant_origin = Origin(url=chroma_url)
         return client
-    path = Path(data_dir) / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=settings)
+    data_dir = Path(data_dir)
+    path = data_dir / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if data_dir.is_dir():
+            raise ReadOnlyStore(
+                read_only_message(data_dir, "it holds no index and none can be built there")
+            ) from None
+        raise ReadOnlyStore(
+            f"the data dir {data_dir} cannot be created ({err.strerror or err}); {WRITABLE_HINT}"
+        ) from None
+    read_only = not _writable(path)
+    opened = _read_only_copy(path, data_dir) if read_only else path
+    try:
+        client = chromadb.PersistentClient(path=str(opened), settings=settings)
+    except Exception as err:
+        _forget_system(opened)
+        if read_only or not _is_read_only_error(err):
+            raise
+        # the probe could write, SQLite could not (e.g. a read-only file among writable ones)
+        read_only, opened = True, _read_only_copy(path, data_dir)
+        client = chromadb.PersistentClient(path=str(opened), settings=settings)
+    if read_only:
+        log.warning("the data dir %s is read-only: answering from a copy of its index", data_dir)
+    client._assistant_origin = Origin(data_dir=data_dir, read_only=read_only)
+    return client
+
+
+def read_only_message(data_dir: Path, detail: str) -> str:
+    return f"the data dir {data_dir} is read-only: {detail}; {WRITABLE_HINT}"
+
+
+def server_gone_message(url: str, err: BaseException) -> str:
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return (
+        f"the Chroma server at {url} stopped answering ({reason[:200]}); start it again and "
+        "rerun the command (`assistant index` completes an interrupted index)"
+    )
+
+
+def _writable(path: Path) -> bool:
+    """Whether the index under path can be written: a file can be made there, SQLite opened."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=path)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    for name in ("chroma.sqlite3", "chroma.sqlite3-wal"):
+        if (path / name).exists():
+            try:
+                with open(path / name, "r+b"):
+                    pass
+            except OSError:
+                return False
+    return True
+
+
+def _read_only_copy(path: Path, data_dir: Path) -> Path:
+    """A private, writable copy of the index under path (removed at exit), to read from."""
+    root = Path(tempfile.mkdtemp(prefix="assistant-readonly-index-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    copy = root / "chroma"
+    try:
+        shutil.copytree(
+            path,
+            copy,
+            copy_function=shutil.copyfile,
+            ignore=shutil.ignore_patterns("*-shm", ".write-probe-*"),
+        )
+        for folder, _, files in os.walk(copy):
+            os.chmod(folder, 0o700)
+            for name in files:
+                os.chmod(os.path.join(folder, name), 0o600)
+    except OSError as err:
+        shutil.rmtree(root, ignore_errors=True)
+        raise ReadOnlyStore(
+            read_only_message(data_dir, f"its index could not be copied to read from ({err})")
+        ) from None
+    return copy
+
+
+def _forget_system(path: Path) -> None:
+    """chromadb caches a client's system before starting it; drop one that failed to start."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
+    except Exception:  # a private detail of chromadb; nothing to undo if it moved
+        pass
+
+
+def _causes(err: BaseException) -> Iterable[BaseException]:
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        yield err
+        err = err.__cause__ or err.__context__
+
+
+def _is_connection_error(err: BaseException) -> bool:
+    import httpx
+
+    return any(isinstance(e, (httpx.TransportError, ConnectionError)) for e in _causes(err))
+
+
+_READ_ONLY_WORDS = ("readonly database", "read-only file system", "permission denied")
+
+
+def _is_read_only_error(err: BaseException) -> bool:
+    for e in _causes(err):
+        if isinstance(e, OSError) and e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return True
+        if any(word in str(e).lower() for word in _READ_ONLY_WORDS):
+            return True
+    return False
+
+
+def _translated(method):
+    """Store failures as the index's errors: a server that went away, a read-only data dir."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as err:
+            origin = self.origin
+            if origin.url and _is_connection_error(err):
+                raise StoreUnreachable(server_gone_message(origin.url, err)) from err
+            if origin.data_dir is not None and _is_read_only_error(err):
+                raise ReadOnlyStore(
+                    read_only_message(origin.data_dir, "the index there cannot be written")
+                ) from err
+            raise
+
+    return wrapper
 
 
 class Store:
@@ -89,6 +252,13 @@ class Store:
         self.dimension = dimension
         self._chunks = None
         self._manifest = None
+        self.origin: Origin = getattr(client, "_assistant_origin", None) or Origin()
+
+    def _check_writable(self) -> None:
+        if self.origin.read_only:
+            raise ReadOnlyStore(
+                read_only_message(self.origin.data_dir, "the index there cannot be built or updated")
+            )
 
     # -- collections -------------------------------------------------------------------------
 
@@ -116,6 +286,7 @@ class Store:
             )
         return self._manifest
 
+    @_translated
     def built_with(self) -> str | None:
         """The embedding model the existing index was built with (None if there is no index)."""
         names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
@@ -127,6 +298,7 @@ class Store:
             return f"{model} ({meta.get('dimension')} dimensions)"
         return model
 
+    @_translated
     def outdated_because(self) -> str | None:
         """Why the existing index cannot be updated in place (None: it can, or there is none)."""
         built_with = self.built_with()
@@ -142,9 +314,12 @@ class Store:
             return f"the index was cut with chunking v{chunking}, this version uses v{CHUNKING_VERSION}"
         return None
 
+    @_translated
     def reset(self) -> None:
         """Drop the whole index (both collections): used when the embedding model changed."""
         names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
+        if names & {f"{self.name}_chunks", f"{self.name}_articles"}:
+            self._check_writable()
         for suffix in ("_chunks", "_articles"):
             if f"{self.name}{suffix}" in names:
                 self.client.delete_collection(f"{self.name}{suffix}")
@@ -152,6 +327,7 @@ class Store:
 
     # -- manifest ----------------------------------------------------------------------------
 
+    @_translated
     def articles(self) -> dict[str, ArticleState]:
         got = self._get_all(self.manifest, include=["metadatas"])
         return {
@@ -159,6 +335,7 @@ class Store:
             for i, m in zip(got["ids"], got["metadatas"])
         }
 
+    @_translated
     def article_texts(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """(title, text) of the given articles, as they were indexed."""
         ids = list(dict.fromkeys(ids))
@@ -167,7 +344,10 @@ class Store:
         got = self.manifest.get(ids=ids, include=["metadatas", "documents"])
         return {i: (m["title"], d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])}
 
+    @_translated
     def mark(self, articles: Sequence[Article], done: bool, chunk_counts: Sequence[int] = ()) -> None:
+        if articles:
+            self._check_writable()
         counts = list(chunk_counts) or [0] * len(articles)
         for lo, hi in self._batches(len(articles)):
             part = articles[lo:hi]
@@ -181,20 +361,28 @@ class Store:
                 ],
             )
 
+    @_translated
     def forget(self, article_ids: Sequence[str]) -> None:
         if not article_ids:
             return
+        self._check_writable()
         self.delete_chunks(article_ids)
         for lo, hi in self._batches(len(article_ids)):
             self.manifest.delete(ids=list(article_ids[lo:hi]))
 
     # -- chunks ------------------------------------------------------------------------------
 
+    @_translated
     def delete_chunks(self, article_ids: Sequence[str]) -> None:
+        if article_ids:
+            self._check_writable()
         for lo in range(0, len(article_ids), 100):
             self.chunks.delete(where={"article_id": {"$in": list(article_ids[lo : lo + 100])}})
 
+    @_translated
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, titles: dict[str, str]) -> None:
+        if chunks:
+            self._check_writable()
         for lo, hi in self._batches(len(chunks)):
             part = chunks[lo:hi]
             self.chunks.add(
@@ -204,9 +392,11 @@ class Store:
                 metadatas=[_chunk_meta(c, titles[c.article_id]) for c in part],
             )
 
+    @_translated
     def count(self) -> int:
         return self.chunks.count()
 
+    @_translated
     def search(self, vector: np.ndarray, k: int) -> list[Hit]:
         # no count() first: it costs more than the search at 100k chunks, and Chroma returns
         # fewer than k results (or none) by itself
@@ -220,6 +410,7 @@ class Store:
             )
         ]
 
+    @_translated
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of the query to chunks found some other way (e.g. by keywords)."""
         if not chunk_ids:
@@ -228,6 +419,7 @@ class Store:
         vectors = np.asarray(got["embeddings"], dtype=np.float32)
         return dict(zip(got["ids"], (vectors @ vector).tolist()))
 
+    @_translated
     def all_chunks(self) -> list[Hit]:
         got = self._get_all(self.chunks, include=["documents", "metadatas"])
         return [_hit(i, d, m, 0.0) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
