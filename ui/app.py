@@ -5,13 +5,23 @@ chat shows, the answers and their citations) lives in that browser session's `gr
 Links between the chat, the sources panel and the article view go through one small click
 handler (`CITE_JS`) that sends "turn:n" back to Python, so a `[n]` in any earlier answer still
 opens its own source.
+
+Gradio keeps a copy of every uploaded file in its temp dir. That dir is the app's own
+(`app_temp_dir()`, set as GRADIO_TEMP_DIR before Gradio is imported, removed at exit), and each
+upload's copy is deleted as soon as it is handled, accepted (after it was written into the
+corpus) or not.
 """
 
 from __future__ import annotations
 
+import atexit
 import html
 import ipaddress
 import logging
+import os
+import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +31,31 @@ from index import offline
 
 offline.prepare()  # before gradio is imported: no analytics
 
+_temp_lock = threading.Lock()
+_temp_dir: str | None = None
+_temp_parent = os.environ.get("GRADIO_TEMP_DIR") or None  # a temp dir the user chose, if any
+
+
+def app_temp_dir() -> str:
+    """Gradio's temp dir for this process: a fresh folder of the app's own, removed at exit.
+
+    It is made inside $GRADIO_TEMP_DIR when that is set (else the system temp dir), and
+    GRADIO_TEMP_DIR is pointed at it, since Gradio reads that variable both when components are
+    built and when requests are checked.
+    """
+    global _temp_dir
+    with _temp_lock:
+        if _temp_dir is None or not os.path.isdir(_temp_dir):
+            if _temp_parent:
+                os.makedirs(_temp_parent, exist_ok=True)
+            _temp_dir = tempfile.mkdtemp(prefix="news-assistant-gradio-", dir=_temp_parent)
+            atexit.register(shutil.rmtree, _temp_dir, ignore_errors=True)
+        os.environ["GRADIO_TEMP_DIR"] = _temp_dir
+        return _temp_dir
+
+
+app_temp_dir()  # before gradio is imported: some of its modules read the variable on import
+
 import gradio as gr  # noqa: E402
 
 from assistant.api import clean_question  # noqa: E402
@@ -28,7 +63,7 @@ from assistant.errors import EmptyQuestion  # noqa: E402
 from assistant.models import Answer, Done, Retrieved, Token  # noqa: E402
 from ui import render  # noqa: E402
 from ui.style import CSS, THEME  # noqa: E402
-from ui.uploads import MAX_BYTES, UploadRejected, add_upload  # noqa: E402
+from ui.uploads import MAX_BYTES, UploadRejected, add_upload, discard_upload  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +204,11 @@ class ChatUI:
         return "", [], Session(), render.sources_html(None, {}, 0), render.article_html(None, None)
 
     def add_article(self, path: str | None) -> tuple[None, str, str]:
-        """Add an uploaded .txt/.md file to the corpus and index it; explain any refusal."""
+        """Add an uploaded .txt/.md file to the corpus and index it; explain any refusal.
+
+        Gradio's copy of the upload is deleted once handled, whatever the outcome: an accepted
+        file has been written into the corpus by then, a rejected one is not kept.
+        """
         if not path:
             return None, gr.skip(), gr.skip()
         name = Path(path).name
@@ -180,6 +219,8 @@ class ChatUI:
         except Exception as err:
             log.exception("adding %s failed", name)
             return None, render.status_html(f"Not added: {_sorry(err)}", ok=False), gr.skip()
+        finally:
+            discard_upload(Path(path), Path(app_temp_dir()))
         a = added.article
         message = f"Added “{a.title}” as {added.path.name}; ask about it now."
         return None, render.status_html(message, ok=True), self.corpus()
@@ -354,8 +395,9 @@ def launch(
     """Index the corpus (incrementally), then serve the chat; never a public share link."""
     from assistant.engine import get_engine
     from assistant.settings import Settings
-    from index.errors import CorpusError
+    from index.errors import CorpusError, ReadOnlyStore
 
+    app_temp_dir()
     engine = get_engine(settings or Settings())
     try:
         engine.index()
@@ -363,6 +405,10 @@ def launch(
         if engine.store.count() == 0:
             raise
         log.warning("corpus folder unreadable; serving the existing index", exc_info=True)
+    except ReadOnlyStore as err:  # the index can't be updated, but it can still be read
+        if engine.store.count() == 0:
+            raise
+        log.warning("%s; serving the existing index", err)
     demo = build_app(engine)
     demo.queue(default_concurrency_limit=CONCURRENCY)
     demo.launch(

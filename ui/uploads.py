@@ -2,11 +2,13 @@
 
 A rejected upload never touches the corpus folder or the index. An accepted one is written under
 a sanitised name through a temporary dot-file (which the corpus reader skips) and `os.replace`,
-so a reader never sees half a file, and the index is updated incrementally.
+so a reader never sees half a file, and the index is updated incrementally. The web page
+then deletes its temporary copy of the upload (`discard_upload`), accepted or not.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from index.corpus import ARTICLE_SUFFIXES, Article, article_from_text
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_STEM = 80
@@ -103,6 +107,34 @@ def add_upload(engine, source: Path, filename: str | None = None) -> Added:
             path.unlink(missing_ok=True)
             raise
     return Added(article=article, path=path, summary=report.summary())
+
+
+def discard_upload(path: Path, root: Path) -> bool:
+    """Delete the web server's temporary copy of an upload, and the folders it leaves empty.
+
+    Only a file inside `root` (the app's own temp dir) is touched, so nothing else on the
+    machine can be deleted through a crafted path. Returns whether a file was deleted.
+    """
+    try:
+        root = Path(root).resolve()
+        target = Path(path).resolve()
+    except OSError:
+        return False
+    if target == root or not target.is_relative_to(root) or not target.is_file():
+        return False
+    try:
+        target.unlink()
+    except OSError:
+        log.warning("could not delete the uploaded copy %s", target, exc_info=True)
+        return False
+    folder = target.parent
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            break
+        folder = folder.parent
+    return True
 
 
 def _stem_taken(corpus_dir: Path, stem: str) -> bool:
