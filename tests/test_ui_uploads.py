@@ -61,8 +61,8 @@ def test_an_upload_may_not_take_an_existing_name_or_repeat_an_existing_text(tmp_
     name, article = check_upload("new.txt", NEW_ARTICLE.encode(), tmp_path, {})
     with pytest.raises(UploadRejected, match="same text as the article old"):
         check_upload("other.txt", NEW_ARTICLE.encode(), tmp_path, {"old": article.sha256})
-    bom = check_upload("bom.txt", b"\xef\xbb\xbf" + NEW_ARTICLE.encode(), tmp_path, {})
-    assert bom[1].sha256 == article.sha256  # a BOM does not make a copy new
+    with pytest.raises(UploadRejected, match="same text as the article old"):  # a BOM adds nothing
+        check_upload("bom.txt", b"\xef\xbb\xbf" + NEW_ARTICLE.encode(), tmp_path, {"old": article.sha256})
     assert name == "new.txt" and article.title.startswith("Pinewood Falls")
 
 
@@ -107,3 +107,14 @@ def test_bad_uploads_change_nothing_already_indexed(built_index, tmp_path):
         with pytest.raises(UploadRejected):
             add_upload(engine, path)
     assert _snapshot(corpus, engine) == before
+
+
+def test_an_upload_has_the_corpus_s_size_limit(built_index, tmp_path, monkeypatch):
+    """The limit is ASSISTANT_MAX_ARTICLE_MB, as for files put in the corpus folder by hand."""
+    monkeypatch.setenv("ASSISTANT_MAX_ARTICLE_MB", "0.001")
+    engine = get_engine(Settings())
+    big = tmp_path / "two_kb.txt"
+    big.write_bytes(b"Headline\n" + b"word " * 400)
+    with pytest.raises(UploadRejected, match="the limit is 0.001 MB"):
+        add_upload(engine, big)
+    assert not (built_index["corpus"] / "two_kb.txt").exists()

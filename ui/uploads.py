@@ -8,6 +8,7 @@ then deletes its temporary copy of the upload (`discard_upload`), accepted or no
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -54,6 +55,7 @@ def check_upload(
     data: bytes,
     corpus_dir: Path,
     indexed: Mapping[str, str],
+    max_bytes: int = MAX_BYTES,
 ) -> tuple[str, Article]:
     """Validate an upload against the corpus and the index (article id -> sha256).
 
@@ -62,8 +64,8 @@ def check_upload(
     shown = PurePosixPath(str(filename)).name or "the file"
     if Path(shown).suffix.lower() not in ARTICLE_SUFFIXES:
         raise UploadRejected(f"{shown}: only .txt and .md articles can be added")
-    if len(data) > MAX_BYTES:
-        raise UploadRejected(f"{shown} is {len(data) / 2**20:.1f} MB; the limit is 5 MB")
+    if len(data) > max_bytes:
+        raise UploadRejected(f"{shown} is {_mb(len(data))}; the limit is {_mb(max_bytes)}")
     if b"\x00" in data:
         raise UploadRejected(f"{shown} looks binary (it contains NUL bytes), not like text")
     try:
@@ -74,10 +76,13 @@ def check_upload(
         ) from None
     name = safe_name(shown)
     try:
-        article = article_from_text(Path(name).stem, text.removeprefix("\ufeff"))
+        article = article_from_text(Path(name).stem, text)  # as the corpus reads it
     except ValueError as err:
         raise UploadRejected(f"{shown} {err}") from None
-    same = next((i for i, sha in indexed.items() if sha == article.sha256), None)
+    bare = text.removeprefix("\ufeff")
+    # the index hashes the text as it is (a BOM included); with or without one, it is a copy
+    copies = {hashlib.sha256(t.encode("utf-8")).hexdigest() for t in (bare, "\ufeff" + bare)}
+    same = next((i for i, sha in indexed.items() if sha in copies), None)
     if same is not None:
         raise UploadRejected(f"{shown} has the same text as the article {same}, already indexed")
     if article.id in indexed or _stem_taken(Path(corpus_dir), article.id):
@@ -91,15 +96,16 @@ def add_upload(engine, source: Path, filename: str | None = None) -> Added:
     """Check an uploaded file, write it into the corpus folder and index it incrementally."""
     source = Path(source)
     filename = filename or source.name
-    if source.stat().st_size > MAX_BYTES:  # don't read a huge file just to refuse it
+    max_bytes = round(engine.settings.max_article_mb * 2**20)  # the corpus's own limit
+    if source.stat().st_size > max_bytes:  # don't read a huge file just to refuse it
         raise UploadRejected(
-            f"{filename} is {source.stat().st_size / 2**20:.1f} MB; the limit is 5 MB"
+            f"{filename} is {_mb(source.stat().st_size)}; the limit is {_mb(max_bytes)}"
         )
     data = source.read_bytes()
     corpus_dir = Path(engine.settings.corpus_dir)
     with _write_lock:
         indexed = {i: s.sha256 for i, s in engine.store.articles().items()}
-        name, article = check_upload(filename, data, corpus_dir, indexed)
+        name, article = check_upload(filename, data, corpus_dir, indexed, max_bytes)
         path = _write_new(corpus_dir, name, data)
         try:
             report = engine.index(corpus_dir)
@@ -135,6 +141,10 @@ def discard_upload(path: Path, root: Path) -> bool:
             break
         folder = folder.parent
     return True
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.3g} MB"
 
 
 def _stem_taken(corpus_dir: Path, stem: str) -> bool:
