@@ -19,7 +19,7 @@ from assistant.compose import REFUSAL
 from assistant.evidence import Evidence, gather
 from assistant.followup import History, standalone
 from assistant.models import Answer, Done, Event, Retrieved, Source, Token
-from assistant.reader import Reader, build_prompt
+from assistant.reader import Reader, build_prompt, condense
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 
@@ -35,6 +35,8 @@ def stream(
     """`fallback` answers when the reader refuses or nothing it wrote survives the check."""
     started = time.perf_counter()
     searched = standalone(question, history)
+    if history and settings.followup == "model":
+        searched = condense(reader, question, history) or searched
     ranked = retriever.search(searched, settings.candidates)
     retrieved = list(dict.fromkeys(s.hit.article_id for s in ranked[: settings.candidates]))
     evidence = gather(

@@ -55,6 +55,27 @@ def build_prompt(evidence: Evidence, question: str, history: Sequence[tuple[str,
     return Prompt(({"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}))
 
 
+def condense_prompt(question: str, history: Sequence[tuple[str, str]]) -> Prompt:
+    """llama-index's CondensePlusContextChatEngine prompt, so the comparison is with its way."""
+    from llama_index.core.chat_engine.condense_plus_context import (
+        DEFAULT_CONDENSE_PROMPT_TEMPLATE,
+    )
+
+    turns = "\n".join(
+        f"{role}: {_data(text)}" for asked, said in history[-2:]
+        for role, text in (("user", asked), ("assistant", said)) if text
+    )
+    text = DEFAULT_CONDENSE_PROMPT_TEMPLATE.format(chat_history=turns, question=_data(question))
+    return Prompt(({"role": "user", "content": text},))
+
+
+def condense(reader: Reader, question: str, history: Sequence[tuple[str, str]]) -> str | None:
+    """The follow-up as a standalone question written by the model (None if it wrote none)."""
+    reply = "".join(reader.stream(condense_prompt(question, history), 48)).strip()
+    line = reply.splitlines()[0].strip().strip('"') if reply else ""
+    return line or None
+
+
 def _data(text: str) -> str:
     return " ".join(text.replace("<", "‹").replace(">", "›").split())
 

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         description="Most prompt tokens the evidence passages may take (a prompt token costs "
         "~20 ms on 2 cores).",
     )
+    followup: Literal["rewrite", "model"] = Field(
+        "rewrite",
+        description="How a follow-up becomes the standalone question retrieval searches for: "
+        "rewrite (pronouns and 'And on X?' filled in from the last turn, else the last question "
+        "prepended; instant) or model (the reader condenses it, as llama-index's "
+        "CondensePlusContextChatEngine does; a model call more). Measured in the README.",
+    )
     reader_fallback: bool = Field(
         False,
         description="When the reader refuses, or nothing it wrote survives the check, answer "

@@ -45,3 +45,21 @@ def test_unclear_follow_ups_keep_the_previous_question_as_context(turn, question
 def test_a_question_without_history_is_unchanged():
     assert standalone("Who met Putin?", normalize(None)) == "Who met Putin?"
     assert resolve("Where is he?", []) == "Where is he?"
+
+
+def test_the_model_condenses_a_follow_up_with_llama_index_s_prompt():
+    from assistant.reader import Reader, condense, condense_prompt
+
+    history = [("Who did Trump send to Moscow?", "Steve Witkoff and Jared Kushner [1].")]
+    (message,) = condense_prompt("Where will they meet next?", history).messages
+    assert "standalone question" in message["content"]
+    assert "Follow Up Input: Where will they meet next?" in message["content"]
+    assert "assistant: Steve Witkoff and Jared Kushner [1]." in message["content"]
+
+    class Scripted(Reader):
+        def stream(self, prompt, max_tokens):
+            yield from ['"Where will Witkoff and Kushner', ' meet next?"\nExtra line.']
+
+    assert condense(Scripted(), "Where will they meet next?", history) == (
+        "Where will Witkoff and Kushner meet next?"
+    )
