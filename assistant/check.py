@@ -134,9 +134,16 @@ _CLAUSE_BREAK = re.compile(r",\s+(?:and|but|while|whereas)\s+|;\s+", re.I)
 
 def clauses(claim: Claim) -> list[Claim]:
     """The independent clauses of a compound sentence, each a claim of its own with the same
-    markers; none when it has only one (a list of names joined by "and" is one clause)."""
-    pieces = [p.strip(" ,;") for p in _CLAUSE_BREAK.split(claim.text)]
-    if len(pieces) < 2 or any(len(content_words(p)) < 2 for p in pieces):
+    markers; none when it has only one. A ", and" that ends a list ("Donetsk, Luhansk, and
+    Kherson": a comma before it since the last break) joins names, not clauses."""
+    text, pieces, start = claim.text, [], 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        if m.group(0).startswith(",") and "," in text[start : m.start()]:
+            continue
+        pieces.append(text[start : m.start()])
+        start = m.end()
+    pieces = [p.strip(" ,;") for p in pieces + [text[start:]]]
+    if len(pieces) < 2 or any(len(p.split()) < 3 or len(content_words(p)) < 2 for p in pieces):
         return []
     return [Claim(_end(p[0].upper() + p[1:]), claim.hints) for p in pieces]
 

@@ -148,3 +148,13 @@ def test_a_compound_sentence_is_checked_clause_by_clause(evidence):
     assert all(_verbatim(c) for c in checked.citations)
     checked = run(f"Trump sent Steve Witkoff to Moscow, and the talks lasted nine days [{envoys}].")
     assert "Witkoff" in checked.text and "nine" not in checked.text
+
+
+def test_a_list_joined_by_and_is_one_clause():
+    from assistant.check import clauses
+    from assistant.claims import Claim
+
+    assert clauses(Claim("The regions are Donetsk, Luhansk, Kherson, and Zaporozhye.", (1,))) == []
+    two = clauses(Claim("The talks lasted five hours, and the plan had 28 points.", (2,)))
+    assert [c.text for c in two] == ["The talks lasted five hours.", "The plan had 28 points."]
+    assert all(c.hints == (2,) for c in two)
