@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.check import Checked, check
+from assistant.check import Checked, check, is_refusal
 from assistant.compose import REFUSAL
 from assistant.evidence import Evidence, gather
 from assistant.followup import History, standalone
@@ -32,7 +32,7 @@ def stream(
     settings: Settings,
     fallback: Callable[[], Answer] | None = None,
 ) -> Iterator[Event]:
-    """`fallback` answers when the reader refuses or nothing it wrote survives the check."""
+    """`fallback` may answer when the reader's answer is a refusal (`settings.reader_fallback`)."""
     started = time.perf_counter()
     searched = standalone(question, history)
     if history and settings.followup == "model":
@@ -72,7 +72,11 @@ def stream(
     )
     stats = _stats(reader, checked, reply, time.perf_counter() - started)
     if checked.refused:
-        other = fallback() if fallback is not None else None
+        unchecked = not is_refusal(reply)  # the reader answered, and nothing it wrote held
+        wanted = settings.reader_fallback == "always" or (
+            settings.reader_fallback == "unsupported" and unchecked
+        )
+        other = fallback() if fallback is not None and wanted else None
         if other is not None and not other.refused:
             stats["fallback"] = other.backend
             yield Done(replace(other, question=searched, retrieved=retrieved, stats=stats))

@@ -124,7 +124,7 @@ class Engine:
             yield Done(answer)
             return
         fallback = None
-        if self.settings.reader_fallback:
+        if self.settings.reader_fallback != "never":
             def fallback():
                 return Extractive(retriever, self.settings).answer(question, history)
         yield from answer_path.stream(

@@ -72,10 +72,12 @@ class Settings(BaseSettings):
         "prepended; instant) or model (the reader condenses it, as llama-index's "
         "CondensePlusContextChatEngine does; a model call more). Measured in the README.",
     )
-    reader_fallback: bool = Field(
-        False,
-        description="When the reader refuses, or nothing it wrote survives the check, answer "
-        "with the extractive composer if it finds an answer.",
+    reader_fallback: Literal["never", "unsupported", "always"] = Field(
+        "unsupported",
+        description="When the extractive composer answers instead of the reader: unsupported "
+        "(the reader answered but nothing it wrote survived the check), always (also when the "
+        "reader said the articles don't say), never. Measured in the README: 'always' answers "
+        "most, but turns the reader's right refusals into the composer's guesses.",
     )
     check_coverage: float = Field(
         0.5, ge=0, le=1,

@@ -200,10 +200,21 @@ def test_without_the_model_the_answer_is_extractive_with_a_notice(built_index, m
     assert "not installed" in result.notice and result.backend == "extractive"
 
 
-def test_with_the_fallback_a_reader_refusal_gets_the_extractive_answer(scripted, monkeypatch):
-    scripted.say("NOT IN THE ARTICLES")
-    monkeypatch.setenv("ASSISTANT_READER_FALLBACK", "true")
-    result = answer(QUESTION)
+def test_the_fallback_answers_what_the_check_rejected(scripted, monkeypatch):
+    """By default the extractive composer answers only when the reader's answer failed the
+    check; the reader's own refusal stands unless ASSISTANT_READER_FALLBACK=always."""
+    monkeypatch.delenv("ASSISTANT_READER_FALLBACK")  # the default
     expected = answer(QUESTION, settings=Settings(backend="extractive"))
+    scripted.say("Trump sent Vladimir Zhirinovsky to Canberra [1].")  # nothing of it holds
+    result = answer(QUESTION)
     assert not result.refused and result.text == expected.text
     assert result.backend == "extractive" and result.stats["fallback"] == "extractive"
+
+    scripted.say("NOT IN THE ARTICLES")
+    assert answer(QUESTION).refused
+    monkeypatch.setenv("ASSISTANT_READER_FALLBACK", "always")
+    result = answer(QUESTION)
+    assert not result.refused and result.text == expected.text
+    monkeypatch.setenv("ASSISTANT_READER_FALLBACK", "never")
+    scripted.say("Trump sent Vladimir Zhirinovsky to Canberra [1].")
+    assert answer(QUESTION).refused
