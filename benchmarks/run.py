@@ -11,7 +11,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from benchmarks import newsarticles, product
+from benchmarks import newsarticles, product, reader_bench
 from benchmarks.measure import BenchError, child_env, eval_questions, timed_run
 from benchmarks.report import goals
 
@@ -26,8 +26,13 @@ def run_bench(
     workdir: Path,
     source: Path,
     raw_sample: int = 5000,
+    reader_sample: int = reader_bench.DEFAULT_SAMPLE,
 ) -> dict:
-    """Measure everything on the first `articles` news articles (None: all) plus the seeds."""
+    """Measure everything on the first `articles` news articles (None: all) plus the seeds.
+
+    Last (so the model's 1 GB joins the process after every other figure was taken), the reader
+    beside the naive llama-index pipeline with the same model on `reader_sample` eval questions.
+    """
     if importlib.util.find_spec("llama_index.vector_stores.chroma") is None:
         raise BenchError(
             "the naive baseline needs llama-index-vector-stores-chroma: "
@@ -61,6 +66,13 @@ def run_bench(
     result.update(product.cold_start(corpus, workdir / "index"))
     naive["cold_start_s"] = naive_cold_start(workdir / "naive")
     result["naive"] = naive
+    if reader_sample:
+        say(f"reading: the reader and the naive llama-index pipeline with the same model, "
+            f"{reader_sample} questions interleaved")
+    reading = reader_bench.measure(engine, workdir / "naive", corpus, reader_sample)
+    if reading["reader_note"] and reader_sample:
+        say(reading["reader_note"])
+    result.update(reading)
     result["goals"] = goals(result)
     result["environment"] = {
         "cpus": os.cpu_count(),

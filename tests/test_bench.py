@@ -94,7 +94,8 @@ def test_bench_end_to_end(tmp_path):
     source = news_zip(tmp_path / "NewsArticles.zip")
     out = tmp_path / "bench.json"
     result = CliRunner().invoke(
-        cli, ["bench", "--articles", "20", "--source", str(source), "--json", str(out)]
+        cli, ["bench", "--articles", "20", "--source", str(source), "--json", str(out),
+              "--reader-sample", "0"],  # the reader part: tests/test_bench_reader.py
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(out.read_text(encoding="utf-8"))
@@ -117,7 +118,9 @@ def test_bench_end_to_end(tmp_path):
         assert naive[name] > 0, name
     assert 0 <= naive["hit_at_5"] <= 1 and naive["articles"] == 25
     assert {g["met"] for g in figures["goals"].values()} <= {True, False}
-    assert len(figures["goals"]) == 7
+    assert len(figures["goals"]) == 7  # no reader goal: the reader part did not run
+    assert figures["reader"] is None and figures["naive_reader"] is None
+    assert "reader part not run (--reader-sample 0)" in result.output
 
 
 

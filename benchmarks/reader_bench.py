@@ -1,0 +1,356 @@
+"""The reader (the default backend) beside a naive llama-index pipeline with the same model.
+
+Both sides answer the same sample of eval questions, interleaved question by question (which
+side goes first alternates), so background load weighs on both alike:
+
+- **reader**: the product's answer path, `assistant.answer_path.stream` (what `Engine.stream`
+  runs for the reader backend) over the benchmark's index: retrieve -> evidence -> read -> check.
+- **naive_reader**: `CitationQueryEngine.from_args(index, llm=...)` with llama-index's defaults
+  (top 2 of the naive Chroma index `benchmarks.naive` built, 512-token citation chunks, the
+  "compact" synthesizer) and the model wrapped as a llama-index LLM (`benchmarks.local_llm`).
+
+One model is loaded, once, and both drive it: the same file, weights, threads and greedy
+sampling, and the same reply budget (`llm_max_tokens`). `LocalModel` keeps the KV cache of the
+last prompt and reuses its common prefix with the next. Left alone, interleaving would let each
+side find the *other* side's prompt there (nothing in common: both would lose their fixed
+prefix), and on a small corpus a side could find its previous question's very passages (the
+naive index of the seeds alone has 5 chunks, so two questions often get the same top 2 and the
+whole prompt but the question is reused: measured, 1,713 of 1,726 tokens). So `OwnCaches` gives
+each side a KV cache of its own and lets it keep only its fixed part: the rendered instructions
+(the reader's system message) or template (llama-index's citation prompt up to the sources),
+the tokens every prompt of that side starts with, whatever the question. Before each turn the
+context is cleared and loaded with that side's saved state, cut to its fixed part; after the
+turn the state is saved; both outside the timings. So each side pays for its passages and its
+question every time, and for its instructions never, as a long-running deployment would. One
+untimed warm-up question per side fills its cache and keeps lazy loading out of the timings.
+
+Figures per side: time to first token (from the question to the first piece the model writes,
+retrieval included), answer time p50/p95, prompt tokens per answer (of every model call of that
+answer; `computed` excludes the ones reused from the cache), prefill and generation tokens/s
+(summed tokens over summed seconds), and accuracy: the eval's answer accuracy, scored with
+`evals.metrics.score_item` (every accepted pattern matches the answer text with its [n] markers
+removed, and the answer is not a refusal). A naive answer has no quote offsets and no refusal
+flag: it counts as correct when its response text matches the patterns. The sample holds
+answerable questions without conversation history (llama-index's query engine has none) and no
+paraphrases, spread evenly over the eval set, so both sides are asked exactly the same thing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+DEFAULT_SAMPLE = 8
+SIDES = ("reader", "naive_reader")
+WARMUP_QUESTION = "Who did Trump send to Moscow?"  # the eval harness's warm-up question
+
+
+class ReaderUnavailable(RuntimeError):
+    """No model to run: the reader part is skipped with this one-line note."""
+
+
+@dataclass
+class Run:
+    """One side's answer to one question, with what it cost."""
+
+    answer: object  # an assistant.models.Answer (the naive side's built from its response)
+    answer_s: float
+    first_token_s: float | None  # None when the model wrote nothing (e.g. a gated refusal)
+    usages: list = field(default_factory=list)  # assistant.runtime.Usage of every model call
+    error: str | None = None  # what the side raised; then `answer` is None
+
+
+def sample_items(n: int, path: Path | None = None) -> list:
+    """n answerable eval items without history, evenly spread over the set (deterministic);
+    rewordings of another item are left out, so a small sample asks n different things."""
+    from evals.dataset import DEFAULT_SET, load_eval_set
+
+    items, _problems = load_eval_set(path or DEFAULT_SET)
+    pool = [i for i in items if i.answerable and not i.history and i.paraphrase_of is None]
+    if n <= 0 or not pool:
+        return []
+    if n >= len(pool):
+        return pool
+    step = len(pool) / n
+    return [pool[int(i * step)] for i in range(n)]
+
+
+class OwnCaches:
+    """Gives each side its own KV cache on one shared `LocalModel` (see the module docstring),
+    of which a side reuses at most its first `fixed[side]` tokens (no limit without an entry).
+
+    It reaches into the model: `ctx` (llama.cpp's context: `memory_seq_rm`,
+    `get_state_seq_data`, `set_state_seq_data`) and `_cached` (the tokens the context holds;
+    `LocalModel` reuses only the common prefix of these and the next prompt, and drops the rest
+    of the KV cache, so cutting this list cuts what is reused).
+    """
+
+    def __init__(self, model, fixed: Mapping[str, int] | None = None) -> None:
+        self.model = model
+        self.fixed = dict(fixed or {})
+        self._saved: dict[str, tuple[bytes | None, list[int]]] = {}
+
+    @contextmanager
+    def turn(self, side: str) -> Iterator[None]:
+        ctx = self.model.ctx
+        state, tokens = self._saved.get(side, (None, []))
+        ctx.memory_seq_rm(-1, -1, -1)
+        if state is not None and tokens:
+            ctx.set_state_seq_data(state, 0)
+            self.model._cached = list(tokens[: self.fixed.get(side, len(tokens))])
+        else:
+            self.model._cached = []
+        try:
+            yield
+        finally:
+            tokens = list(self.model._cached)
+            self._saved[side] = (ctx.get_state_seq_data(0) if tokens else None, tokens)
+
+
+def fixed_prefixes(model) -> dict[str, int]:
+    """Per side, the tokens all its prompts start with: two prompts of the side that differ
+    from the first passage on, tokenized as `LocalModel` tokenizes a prompt."""
+    from llama_index.core.query_engine.citation_query_engine import CITATION_QA_TEMPLATE
+
+    from assistant.reader import SYSTEM
+    from assistant.runtime import _common_prefix
+
+    template = CITATION_QA_TEMPLATE.get_template().split("{context_str}")[0]
+    sides = {
+        "reader": lambda x: [{"role": "system", "content": SYSTEM},
+                             {"role": "user", "content": f'<passages>\n<passage id="1">{x}'}],
+        "naive_reader": lambda x: [{"role": "user", "content": f"{template}Source 1:\n{x}"}],
+    }
+
+    def tokens(messages) -> list[int]:
+        return model.vocab.tokenize(model.render(messages), add_special=True, parse_special=True)
+
+    return {
+        name: _common_prefix(tokens(make("Alpha beta.")), tokens(make("Omega psi.")))
+        for name, make in sides.items()
+    }
+
+
+def interleave(
+    items: Sequence, sides: Mapping[str, Callable[[object], Run]], caches: OwnCaches | None
+) -> dict[str, list[Run]]:
+    """Every item asked of every side, one item at a time; who goes first alternates."""
+    names = list(sides)
+    runs: dict[str, list[Run]] = {name: [] for name in names}
+    for k, item in enumerate(items):
+        order = names if k % 2 == 0 else names[::-1]
+        for name in order:
+            with caches.turn(name) if caches is not None else _nothing():
+                runs[name].append(_guarded(sides[name], item))
+        print(f"  read {k + 1}/{len(items)}: {item.id}", file=sys.stderr, flush=True)
+    return runs
+
+
+def _guarded(ask: Callable[[object], Run], item) -> Run:
+    """A side that raises (say, a prompt longer than the context) fails that question, as in
+    the eval harness, instead of ending the benchmark."""
+    started = time.perf_counter()
+    try:
+        return ask(item)
+    except Exception as err:  # noqa: BLE001 - any failure of a side is a scored failure
+        return Run(None, time.perf_counter() - started, None, [], f"{type(err).__name__}: {err}")
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _pct(values: Sequence[float], p: float, digits: int = 2):
+    return round(float(np.percentile(np.asarray(values, dtype=float), p)), digits) if values else None
+
+
+def summarise(items: Sequence, runs: Sequence[Run], articles: Mapping[str, str]) -> dict:
+    """One side's figures over its runs (see the module docstring for each definition)."""
+    correct = scores(items, runs, articles)
+    failed = sum(r.error is not None for r in runs)
+    runs = [r for r in runs if r.error is None]  # timings of answers that were given
+    usages = [u for r in runs for u in r.usages]
+    prompt = [sum(u.prompt_tokens for u in r.usages) for r in runs]
+    computed = [sum(u.prompt_tokens - u.cached_tokens for u in r.usages) for r in runs]
+    generated = [sum(u.generated_tokens for u in r.usages) for r in runs]
+    prefill_s = sum(u.prefill_s for u in usages)
+    generate_s = sum(u.generate_s for u in usages)
+    firsts = [r.first_token_s for r in runs if r.first_token_s is not None]
+    answers = [r.answer_s for r in runs]
+    return {
+        "questions": len(runs) + failed,
+        "errors": failed,
+        "first_token_p50_s": _pct(firsts, 50),
+        "first_token_p95_s": _pct(firsts, 95),
+        "answer_p50_s": _pct(answers, 50),
+        "answer_p95_s": _pct(answers, 95),
+        "prompt_tokens_p50": _pct(prompt, 50, 1),
+        "prompt_tokens_computed_p50": _pct(computed, 50, 1),
+        "generated_tokens_p50": _pct(generated, 50, 1),
+        "model_calls": len(usages),
+        "prefill_tokens_per_s": round(sum(computed) / prefill_s, 1) if prefill_s else None,
+        "generation_tokens_per_s": round(sum(generated) / generate_s, 2) if generate_s else None,
+        "accuracy": round(sum(correct) / len(correct), 4) if correct else None,
+        "correct": sum(correct),
+    }
+
+
+def scores(items: Sequence, runs: Sequence[Run], articles: Mapping[str, str]) -> list[bool]:
+    """Whether each answer is correct, as the eval harness scores it (`score_item`)."""
+    from evals.metrics import score_item
+
+    return [bool(score_item(i, r.answer, articles).correct) for i, r in zip(items, runs, strict=True)]
+
+
+def reader_side(retriever, reader, settings) -> Callable[[object], Run]:
+    """The product's reader answer path, timed from the question to the checked answer."""
+    from assistant import answer_path
+    from assistant.extractive import Extractive
+    from assistant.models import Done, Token
+    from assistant.runtime import Usage
+
+    def ask(item) -> Run:
+        fallback = None
+        if settings.reader_fallback:  # as Engine.stream does (off by default)
+            def fallback():
+                return Extractive(retriever, settings).answer(item.question, [])
+        started = time.perf_counter()
+        first = answer = None
+        for event in answer_path.stream(item.question, [], retriever, reader, settings, fallback):
+            if isinstance(event, Token) and first is None:
+                first = time.perf_counter() - started
+            elif isinstance(event, Done):
+                answer = event.answer
+        elapsed = time.perf_counter() - started
+        stats = answer.stats
+        usages = []
+        if "prompt_tokens" in stats:  # the model was asked (not gated before it)
+            usages.append(Usage(**{k: stats[k] for k in Usage.__dataclass_fields__}))
+        return Run(answer, elapsed, first, usages)
+
+    return ask
+
+
+def naive_side(query_engine, llm) -> Callable[[object], Run]:
+    """llama-index's query engine, timed from query() to its response; the model's own figures
+    come from the LLM wrapper (every completion of the query)."""
+    from assistant.models import Answer
+    from benchmarks.naive import _article_ids
+
+    def ask(item) -> Run:
+        llm.reset()
+        started = time.perf_counter()
+        response = query_engine.query(item.question)
+        elapsed = time.perf_counter() - started
+        first = llm.first_piece_at - started if llm.first_piece_at is not None else None
+        text = str(getattr(response, "response", None) or "")
+        answer = Answer(
+            text=text,
+            question=item.question,
+            retrieved=list(dict.fromkeys(_article_ids(getattr(response, "source_nodes", [])))),
+            backend="naive-llama-index",
+        )
+        return Run(answer, elapsed, first, llm.calls)
+
+    return ask
+
+
+def load_reader(settings):
+    """The reader the product would run, loaded once per process; raises ReaderUnavailable."""
+    from assistant import reader as readers
+    from assistant.errors import BackendError
+
+    try:
+        path = readers.model_path(settings)
+        if path is None:
+            from assistant.model_file import INSTALL
+
+            raise ReaderUnavailable(f"the reader model is not installed ({INSTALL}, or `make chat`)")
+        return readers.local_reader(path, settings.llm_threads, settings.llm_context)
+    except BackendError as err:
+        raise ReaderUnavailable(str(err)) from None
+
+
+def skipped(note: str) -> dict:
+    return {"reader": None, "naive_reader": None, "reader_note": note}
+
+
+def measure(engine, naive_data: Path, corpus: Path, sample: int = DEFAULT_SAMPLE) -> dict:
+    """Both sides on `sample` eval questions; the reader part skipped (with a note) without a
+    model or with sample 0."""
+    if sample <= 0:
+        return skipped("reader part not run (--reader-sample 0)")
+    items = sample_items(sample)
+    if not items:
+        return skipped("reader part not run: no answerable eval question without history")
+    settings = engine.settings.model_copy(update={"backend": "reader"})
+    try:
+        reader = load_reader(settings)
+    except ReaderUnavailable as err:
+        return skipped(f"reader part skipped: {err}")
+    model = reader.model
+
+    from benchmarks.local_llm import LocalModelLLM
+    from benchmarks.naive import citation_engine
+    from evals.corpus import load_articles
+
+    llm = LocalModelLLM(model, num_output=settings.llm_max_tokens)
+    sides = {
+        "reader": reader_side(engine.retriever, reader, settings),
+        "naive_reader": naive_side(citation_engine(naive_data, llm, engine.encoder), llm),
+    }
+    fixed = fixed_prefixes(model) if hasattr(model, "vocab") else {}
+    caches = OwnCaches(model, fixed) if hasattr(model, "ctx") else None
+    warm = SimpleNamespace(id="warm-up", question=WARMUP_QUESTION)
+    started = time.perf_counter()
+    interleave([warm], sides, caches)  # untimed: each side's cache, lazy loads
+    warmup_s = time.perf_counter() - started
+    runs = interleave(items, sides, caches)
+    articles = load_articles(corpus)
+    out = {name: summarise(items, runs[name], articles) for name in SIDES}
+    correct = {name: scores(items, runs[name], articles) for name in SIDES}
+    out["reader_note"] = None
+    out["reader_model"] = {
+        "file": Path(getattr(model, "path", "")).name,
+        "load_s": round(getattr(model, "load_s", 0.0), 2),
+        "n_ctx": model.n_ctx,
+        "threads": getattr(model, "threads", None),
+        "max_tokens": settings.llm_max_tokens,
+        "warmup_s": round(warmup_s, 1),
+        "reused_prefix_tokens": fixed,
+    }
+    out["reader_items"] = [
+        {
+            "id": item.id,
+            "question": item.question,
+            **{
+                name: {
+                    "answer_s": round(runs[name][k].answer_s, 2),
+                    "first_token_s": _round(runs[name][k].first_token_s),
+                    "prompt_tokens": sum(u.prompt_tokens for u in runs[name][k].usages),
+                    "cached_tokens": sum(u.cached_tokens for u in runs[name][k].usages),
+                    "correct": correct[name][k],
+                    "text": _text(runs[name][k])[:400],
+                }
+                for name in SIDES
+            },
+        }
+        for k, item in enumerate(items)
+    ]
+    return out
+
+
+def _text(run: Run) -> str:
+    return run.answer.text if run.error is None else f"error: {run.error}"
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
