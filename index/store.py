@@ -336,6 +336,31 @@ class Store:
         }
 
     @_translated
+    def manifest_fingerprint(self) -> str | None:
+        """A sha256 of what the index holds: each article's id, content hash, done flag and
+        chunk count, the chunk total, the embedding model and the chunking version; the same
+        digest from any client of the same index (a Chroma server's, on every machine).
+
+        None while the manifest does not account for every chunk (an article `pending`, or
+        chunk counts that don't add up: an update under way or killed half-way), since the
+        chunks can then change under an unchanged manifest.
+        """
+        import hashlib
+        import json
+
+        state = self.articles()
+        total = self.count()
+        if not all(s.done for s in state.values()) or sum(s.chunks for s in state.values()) != total:
+            return None
+        digest = hashlib.sha256()
+        head = [self.name, self.model_id, self.dimension, SCHEMA, CHUNKING_VERSION, total]
+        digest.update(json.dumps(head).encode())
+        for article_id in sorted(state):
+            s = state[article_id]
+            digest.update(json.dumps([article_id, s.sha256, s.done, s.chunks]).encode())
+        return digest.hexdigest()
+
+    @_translated
     def article_texts(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """(title, text) of the given articles, as they were indexed."""
         ids = list(dict.fromkeys(ids))
