@@ -15,8 +15,9 @@ from pathlib import Path
 from assistant import answer_path
 from assistant.extractive import Extractive
 from assistant.followup import normalize
+from assistant.keywords import open_keywords
 from assistant.models import Answer, Done, Event
-from assistant.retrieval import KeywordIndex, Retriever
+from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from index.build import IndexReport, update_index
 from index.corpus import EmptyCorpusError, load_corpus
@@ -101,7 +102,9 @@ class Engine:
         with self._lock:
             if self._retriever is None:
                 self.ensure_index()
-                keywords = KeywordIndex(self.store.all_chunks())
+                # saved under the data dir, keyed by the manifest: an unchanged index loads
+                # instead of reading every chunk from Chroma and indexing it again
+                keywords = open_keywords(self.store, Path(self.settings.data_dir) / "keywords")
                 self._retriever = Retriever(self.store, self.encoder, keywords)
             return self._retriever
 
