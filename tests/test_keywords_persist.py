@@ -149,3 +149,41 @@ def test_no_copy_is_kept_for_an_index_an_update_left_half_done(built_index):
     assert keywords_key(engine.store) is None
     assert "Witkoff" in engine.answer(QUESTIONS[0]).text
     assert _copies(built_index["data"]) == []
+
+
+def test_each_assistant_keeps_its_own_copy_and_sees_another_writer_s_change(built_index, tmp_path):
+    # two assistants on one index (as on one Chroma server), each with its own data dir
+    from assistant.keywords import open_keywords
+
+    engine = get_engine()
+    engine.ensure_index()
+    mine, theirs = tmp_path / "mine" / "keywords", tmp_path / "theirs" / "keywords"
+    question = "Sergey Lavrov interview agency"
+    before = open_keywords(engine.store, mine)
+    assert open_keywords(engine.store, theirs).article_scores(question) == before.article_scores(question)
+    key = keywords_key(engine.store)
+    assert [p.name for p in (mine / "news").iterdir()] == [key] == [p.name for p in (theirs / "news").iterdir()]
+
+    (built_index["corpus"] / "050_oslo.txt").write_text(
+        "Oslo opens a bridge\n\nOslo opened a bridge across the fjord on Monday.\n", encoding="utf-8"
+    )
+    engine.index()  # the other writer
+    after = open_keywords(engine.store, mine)
+    assert "050_oslo" in after.article_scores("Oslo bridge fjord")
+    assert [p.name for p in (mine / "news").iterdir()] == [keywords_key(engine.store)] != [key]
+
+
+def test_a_killed_build_s_old_partial_folder_is_removed_by_the_next_save(built_index):
+    import os
+    import time
+
+    from assistant.keywords import STALE_PARTIAL_S
+
+    home = built_index["data"] / "keywords" / "news"
+    stray = home / f"{PARTIAL}long-ago"
+    stray.mkdir(parents=True)
+    (stray / "chunk_rows.npy").write_bytes(b"half")
+    old = time.time() - STALE_PARTIAL_S - 60
+    os.utime(stray, (old, old))
+    assert get_engine().retriever.keywords.chunks  # built, saved, and the stray removed
+    assert _copies(built_index["data"]) == [keywords_key(get_engine().store)]
