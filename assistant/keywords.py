@@ -231,7 +231,7 @@ class KeywordIndex:
         np.save(folder / "idf.terms.npy", np.fromiter(self.idf, dtype=np.int64, count=len(self.idf)))
         np.save(folder / "idf.values.npy", np.fromiter(self.idf.values(), dtype=np.float64, count=len(self.idf)))
         files = {}
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != INFO):
             _sync(path)
             files[path.relative_to(folder).as_posix()] = path.stat().st_size
         info = {

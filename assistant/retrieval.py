@@ -6,6 +6,7 @@ pool, not reciprocal rank fusion: RRF ranks a passage that only BM25 finds, even
 passages both lists hold in middling places, and "Rustem Umerov" among 98k unrelated chunks is
 exactly that passage. Measured on the eval set mixed into 3,788 news articles: hit@5 0.879 with
 RRF (k = 60; 0.864-0.879 with k = 5-20), 0.939 with this (Bruch et al. 2023 find the same).
+The keyword side (`KeywordIndex`, saved under the data dir between starts) is in keywords.py.
 """
 
 from __future__ import annotations
