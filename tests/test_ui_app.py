@@ -193,6 +193,11 @@ def test_eight_simultaneous_chats_each_get_their_own_answers(chat_app):
 
 @pytest.fixture
 def page(chat_app):
+    yield from _browser(chat_app)
+
+
+def _browser(chat_app):
+    """A page of the served app in headless Chromium that may reach nothing but the app."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -295,3 +300,49 @@ def test_the_chat_in_a_browser(page, built_index):
     page.wait_for_timeout(400)  # let the smooth scroll settle
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+
+
+@pytest.fixture
+def reader_page(built_index, monkeypatch):
+    """The chat with a reader that writes slowly (a scripted endpoint, paced word by word), so
+    the browser can see each stage: the evidence, the unchecked draft, the checked answer."""
+    import time
+
+    from assistant import reader as readers
+    from tests.scripted_llm import ScriptedLLM, require
+
+    require("llama_index.llms.openai_like")
+
+    def paced(self, prompt, max_tokens):
+        for word in "Trump sent Steve Witkoff and Jared Kushner to Moscow [1].".split(" "):
+            time.sleep(0.4)
+            yield word + " "
+
+    monkeypatch.setattr(readers.EndpointReader, "stream", paced)
+    with ScriptedLLM() as server:
+        monkeypatch.setenv("ASSISTANT_BACKEND", "openai")
+        monkeypatch.setenv("ASSISTANT_LLM_URL", server.url)
+        demo = launch(Settings(), "127.0.0.1", _free_port(), prevent_thread_lock=True, quiet=True)
+        try:
+            yield from _browser(demo)
+        finally:
+            demo.close()
+
+
+def test_the_reader_streams_in_a_browser(reader_page):
+    from playwright.sync_api import expect
+
+    box = reader_page.locator("#question textarea")
+    box.fill("Who did Trump send to Moscow?")
+    box.press("Enter")
+    # the passages the reader reads, as soon as retrieval is done, while the draft is written
+    expect(reader_page.locator("#sources .evidence-list li.evidence").first).to_be_visible()
+    draft = reader_page.locator("#chat .answer.draft.streaming")
+    expect(draft).to_contain_text("Trump sent")
+    expect(draft).not_to_contain_text("Moscow")  # still being written
+    # then the checked answer, with its [1] link and the quoted source
+    expect(reader_page.locator("#chat .streaming")).to_have_count(0)
+    answer = reader_page.locator("#chat .answer").last
+    expect(answer).to_contain_text("Witkoff")
+    expect(answer.locator("a.cite").first).to_have_text("[1]")
+    expect(reader_page.locator("#sources #src-0-1 mark")).to_contain_text("Witkoff")
