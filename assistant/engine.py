@@ -134,6 +134,18 @@ class Engine:
             question, history, retriever, reader, self.settings, fallback
         )
 
+    def warm(self) -> None:
+        """Open the keyword index, load the reader and read its fixed instructions, so the
+        chat's first question costs what every other one does (the web chat calls this in the
+        background at start)."""
+        _ = self.retriever  # opens (or builds) the keyword index
+        reader = self.reader() if self.settings.backend != "extractive" else None
+        if reader is not None and getattr(reader, "model", None) is not None:  # in-process
+            from assistant.reader import warm_prompt
+
+            for _ in reader.stream(warm_prompt(), 1):
+                pass
+
     def reader(self):
         """The reader backend, loaded once; None (with a notice) when no model is installed."""
         with self._lock:

@@ -57,6 +57,11 @@ def build_prompt(evidence: Evidence, question: str, history: Sequence[tuple[str,
     return Prompt(({"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}))
 
 
+def warm_prompt() -> Prompt:
+    """The fixed instructions alone: read once at start, they stay in the KV cache."""
+    return Prompt(({"role": "system", "content": SYSTEM}, {"role": "user", "content": ""}))
+
+
 def condense_prompt(question: str, history: Sequence[tuple[str, str]]) -> Prompt:
     """llama-index's CondensePlusContextChatEngine prompt, so the comparison is with its way."""
     from llama_index.core.chat_engine.condense_plus_context import (

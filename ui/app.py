@@ -383,6 +383,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _warm(engine) -> None:
+    try:
+        engine.warm()
+    except Exception:  # noqa: BLE001 - the first question will report the same problem
+        log.warning("warming the reader up failed", exc_info=True)
+
+
 def launch(
     settings=None,
     host: str = "127.0.0.1",
@@ -410,6 +417,7 @@ def launch(
             raise
         log.warning("%s; serving the existing index", err)
     demo = build_app(engine)
+    threading.Thread(target=_warm, args=(engine,), daemon=True, name="warm-up").start()
     demo.queue(default_concurrency_limit=CONCURRENCY)
     demo.launch(
         server_name=host,
