@@ -23,6 +23,8 @@ _MARKER = re.compile(
     rf"\s*(?:\[\s*{_NAMED}\s*{_NUMBERS}[\"']?\s*\]|\((?:sources?|src|ref|passages?)\s*{_NUMBERS}\s*\))",
     re.I,
 )
+# "X is emphasized in passage [2]": a sentence that names a passage is about the passages
+_NAMES_A_PASSAGE = re.compile(r"\bpassages?\s*(?:\[|#|id\b|\d)", re.I)
 # "This is supported by passage 2.", "Passage 3 supports this answer.": a sentence about the
 # passages, not about the news; its numbers are the previous sentence's markers.
 _META = re.compile(
@@ -85,11 +87,13 @@ def split_claims(answer_text: str) -> list[Claim]:
                 pieces.append(sentence.strip())
     claims: list[Claim] = []
     for piece in pieces:
-        meta = _META.match(piece)
+        meta = _META.match(piece) or _NAMES_A_PASSAGE.search(_MARKER.sub(" [n]", piece))
         if meta:
             if claims and not claims[-1].hints:
-                numbers = next(g for g in meta.groups() if g)
-                claims[-1] = Claim(claims[-1].text, tuple(int(d) for d in _DIGITS.findall(numbers)))
+                numbers = _DIGITS.findall(meta.group(0)) or [
+                    d for m in _MARKER.finditer(piece) for d in _DIGITS.findall(m.group(0))
+                ]
+                claims[-1] = Claim(claims[-1].text, tuple(int(d) for d in numbers))
             continue
         hints = tuple(int(d) for m in _MARKER.finditer(piece) for d in _DIGITS.findall(m.group(0)))
         text = _PREFIX.sub("", " ".join(_MARKER.sub("", piece).split()))

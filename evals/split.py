@@ -38,6 +38,7 @@ MOVED_TO_DEV: dict[str, str] = {
     "f20": "the reader cited it as [passage id=\"4\"]; the check learnt to read that form",
     "m06-p1": "two facts from two passages in one sentence; the check learnt to split clauses",
     "m06-p2": "two facts from two passages in one sentence; the check learnt to split clauses",
+    "n06-p1": "the reader wrote 'X is emphasized in passage [2]'; such sentences are now markers",
 }
 
 # how many originals of each category get two paraphrases each (20 in all)

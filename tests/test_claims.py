@@ -53,3 +53,9 @@ def test_a_sentence_about_the_passages_is_a_marker_not_a_claim():
 def test_the_passage_tag_form_is_read_as_a_marker():
     assert [(c.text, c.hints) for c in split_claims('40,000 [passage id="4"]')] == [("40,000", (4,))]
     assert split_claims("Trump met Putin [passage 3].")[0].hints == (3,)
+
+
+def test_a_sentence_that_names_a_passage_is_not_a_claim():
+    reply = "Witkoff went to Moscow. The envoy is emphasized in passage [2]."
+    assert [(c.text, c.hints) for c in split_claims(reply)] == [("Witkoff went to Moscow.", (2,))]
+    assert split_claims("The passage of the bill took 3 weeks [1].")[0].hints == (1,)  # news
