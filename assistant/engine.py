@@ -140,9 +140,9 @@ class Engine:
         background at start)."""
         _ = self.retriever  # opens (or builds) the keyword index
         reader = self.reader() if self.settings.backend != "extractive" else None
-        if reader is not None and getattr(reader, "model", None) is not None:  # in-process
-            from assistant.reader import warm_prompt
+        from assistant.reader import LocalReader, warm_prompt
 
+        if isinstance(reader, LocalReader):  # an endpoint keeps its own cache
             for _ in reader.stream(warm_prompt(), 1):
                 pass
 
