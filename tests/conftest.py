@@ -96,3 +96,14 @@ def built_index(seed_index, isolated) -> dict:
     """This test's data dir, pre-filled with the seed index (its corpus is the seed copy)."""
     shutil.copytree(seed_index, isolated["data"], dirs_exist_ok=True)
     return isolated
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` on loopback (tests/test_server_mode.py), stopped after the test."""
+    from tests.test_server_mode import ChromaServer
+
+    server = ChromaServer(tmp_path / "chroma-server", tmp_path / "chroma-server.log")
+    server.start()
+    yield server
+    server.stop()

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.reader import Reader
+from assistant.reader import LocalReader
 from assistant.runtime import Usage
 from benchmarks import reader_bench
 from benchmarks.local_llm import LocalModelLLM
@@ -75,19 +75,11 @@ class FakeModel:
             self.last = Usage(len(tokens), keep, len(words), 0.5, 0.25, 0.1)
 
 
-class FakeReader(Reader):
+class FakeReader(LocalReader):
+    """The in-process reader over the stand-in model (no GGUF loaded)."""
+
     def __init__(self, model: FakeModel) -> None:
         self.model = model
-
-    def stream(self, prompt, max_tokens: int):
-        return self.model.stream(prompt.messages, max_tokens)
-
-    def count_tokens(self, text: str) -> int:
-        return self.model.count_tokens(text)
-
-    @property
-    def usage(self):
-        return self.model.last
 
 
 def scripted(messages) -> str:

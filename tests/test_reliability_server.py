@@ -7,21 +7,12 @@ on the same data path, the next `assistant index` completes the interrupted buil
 
 from __future__ import annotations
 
-import pytest
 from click.testing import CliRunner
 
 from assistant.cli import cli
 from assistant.engine import clear_engines, get_engine
 from index.store import Store
 from tests.test_server_mode import QUESTION, ChromaServer
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    server = ChromaServer(tmp_path / "chroma-server", tmp_path / "chroma-server.log")
-    server.start()
-    yield server
-    server.stop()
 
 
 def kill(server: ChromaServer) -> None:

@@ -84,13 +84,6 @@ class ChromaServer:
         self.process = None
 
 
-@pytest.fixture
-def chroma_server(tmp_path):
-    server = ChromaServer(tmp_path / "chroma-server", tmp_path / "chroma-server.log")
-    server.start()
-    yield server
-    server.stop()
-
 
 def citations(result) -> list[tuple[str, int, int]]:
     return [(c.article_id, c.start, c.end) for c in result.citations]
