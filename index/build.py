@@ -69,6 +69,7 @@ def update_index(
         _index_group(group, store, encoder)
         if progress:
             progress(len(group))
+    store.seal()  # even after a no-op: an index sealed by no earlier version gets its seal
     report.chunks = store.count()
     return report
 

@@ -39,6 +39,7 @@ from index.errors import ReadOnlyStore, StoreError, StoreUnreachable
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
+SEAL = "fingerprint"  # manifest collection metadata: see Store.seal
 WRITABLE_HINT = "set ASSISTANT_DATA_DIR to a writable directory"
 
 
@@ -344,7 +345,38 @@ class Store:
         None while the manifest does not account for every chunk (an article `pending`, or
         chunk counts that don't add up: an update under way or killed half-way), since the
         chunks can then change under an unchanged manifest.
+
+        Read from the seal an update leaves in the manifest's collection metadata when it has
+        one (reading every article's entry took 0.3 s of a cold start at 3,800 articles);
+        computed otherwise (an index an update left half-done, or one built before seals).
         """
+        sealed = self._seal()
+        return sealed or self._computed_fingerprint()
+
+    @_translated
+    def seal(self) -> None:
+        """Record the manifest's fingerprint, for the next start to read instead of computing.
+
+        Called at the end of an update; every write clears it first (`_unseal`), so a seal is
+        only ever found on an index no one changed since. (Two updates at once on one server
+        may leave the first's seal for a moment, until the other's next write clears it.)
+        """
+        fingerprint = self._computed_fingerprint() or ""
+        if fingerprint != self._seal() and not self.origin.read_only:
+            self._set_seal(fingerprint)
+
+    def _seal(self) -> str:
+        self._manifest = None  # fetched again: another process may have changed its metadata
+        return (self.manifest.metadata or {}).get(SEAL, "")
+
+    def _unseal(self) -> None:
+        if self._seal():
+            self._set_seal("")
+
+    def _set_seal(self, fingerprint: str) -> None:
+        self.manifest.modify(metadata={"schema": SCHEMA, SEAL: fingerprint})
+
+    def _computed_fingerprint(self) -> str | None:
         import hashlib
         import json
 
@@ -373,6 +405,7 @@ class Store:
     def mark(self, articles: Sequence[Article], done: bool, chunk_counts: Sequence[int] = ()) -> None:
         if articles:
             self._check_writable()
+            self._unseal()
         counts = list(chunk_counts) or [0] * len(articles)
         for lo, hi in self._batches(len(articles)):
             part = articles[lo:hi]
@@ -391,6 +424,7 @@ class Store:
         if not article_ids:
             return
         self._check_writable()
+        self._unseal()
         self.delete_chunks(article_ids)
         for lo, hi in self._batches(len(article_ids)):
             self.manifest.delete(ids=list(article_ids[lo:hi]))
@@ -401,6 +435,7 @@ class Store:
     def delete_chunks(self, article_ids: Sequence[str]) -> None:
         if article_ids:
             self._check_writable()
+            self._unseal()
         for lo in range(0, len(article_ids), 100):
             self.chunks.delete(where={"article_id": {"$in": list(article_ids[lo : lo + 100])}})
 
@@ -408,6 +443,7 @@ class Store:
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, titles: dict[str, str]) -> None:
         if chunks:
             self._check_writable()
+            self._unseal()
         for lo, hi in self._batches(len(chunks)):
             part = chunks[lo:hi]
             self.chunks.add(

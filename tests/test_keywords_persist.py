@@ -187,3 +187,28 @@ def test_a_killed_build_s_old_partial_folder_is_removed_by_the_next_save(built_i
     os.utime(stray, (old, old))
     assert get_engine().retriever.keywords.chunks  # built, saved, and the stray removed
     assert _copies(built_index["data"]) == [keywords_key(get_engine().store)]
+
+
+def test_a_start_reads_the_update_s_seal_instead_of_every_article_and_a_write_breaks_it(
+    built_index, monkeypatch
+):
+    from index.corpus import load_corpus
+
+    engine = get_engine()
+    engine.ensure_index()
+    computed = engine.store._computed_fingerprint()
+    assert computed is not None
+
+    def refuse(self):
+        raise AssertionError("every article's manifest entry was read at start")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Store, "articles", refuse)
+        assert engine.store.manifest_fingerprint() == computed
+
+    articles, _ = load_corpus(built_index["corpus"])
+    engine.store.mark(articles[:1], done=False)  # any write, from any process, unseals
+    assert engine.store._seal() == ""
+    assert engine.store.manifest_fingerprint() is None
+    engine.index()  # the update that finishes seals again
+    assert engine.store._seal() == engine.store.manifest_fingerprint() == computed
