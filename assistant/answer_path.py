@@ -54,7 +54,7 @@ def stream(
         # nothing retrieved is about the question: no need to ask the model
         yield Done(Answer(REFUSAL, [], True, **base, stats={"gated": True}))
         return
-    prompt = build_prompt(evidence, question, history)
+    prompt = build_prompt(evidence, question, history, settings.reader_refusal_bias)
     pieces = []
     for piece in reader.stream(prompt, settings.llm_max_tokens):
         pieces.append(piece)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,12 +80,18 @@ class LocalModel:
     def count_tokens(self, text: str) -> int:
         return len(self.vocab.tokenize(text, add_special=False, parse_special=False))
 
-    def stream(self, messages: Sequence[dict], max_tokens: int) -> Iterator[str]:
-        """The reply to messages, piece by piece, greedy (the same question, the same answer)."""
-        with self._lock:
-            yield from self._stream(self.render(messages), max_tokens)
+    def stream(
+        self, messages: Sequence[dict], max_tokens: int, opening_bias: Mapping[int, float] | None = None
+    ) -> Iterator[str]:
+        """The reply to messages, piece by piece, greedy (the same question, the same answer).
 
-    def _stream(self, prompt: str, max_tokens: int) -> Iterator[str]:
+        `opening_bias` is added to the logits of those tokens for the reply's first token only,
+        so a reply can be made less likely to open a certain way and still end any way.
+        """
+        with self._lock:
+            yield from self._stream(self.render(messages), max_tokens, opening_bias or {})
+
+    def _stream(self, prompt: str, max_tokens: int, opening_bias: Mapping[int, float]) -> Iterator[str]:
         L = self._L
         started = time.perf_counter()
         tokens = self.vocab.tokenize(prompt, add_special=True, parse_special=True)
@@ -103,14 +109,14 @@ class LocalModel:
             self.ctx.decode(L.llama_batch_get_one(batch, lo))
             self._cached += batch
         prefilled = time.perf_counter()
-        sampler = L.LlamaSampler(L.LlamaSamplerChainParams())
-        sampler.add_greedy()
+        sampler = _greedy(L)
+        opening = _greedy(L, self.vocab.n_vocab, opening_bias) if opening_bias else sampler
         made: list[int] = []
         shown = ""
         first = None
         try:
-            for _ in range(max_tokens):
-                token = sampler.sample(self.ctx, -1)
+            for step in range(max_tokens):
+                token = (opening if step == 0 else sampler).sample(self.ctx, -1)
                 if self.vocab.is_eog(token):
                     break
                 made.append(token)
@@ -133,6 +139,14 @@ class LocalModel:
                 generate_s=done - prefilled,
                 first_token_s=first if first is not None else done - started,
             )
+
+
+def _greedy(L, n_vocab: int = 0, bias: Mapping[int, float] | None = None):
+    sampler = L.LlamaSampler(L.LlamaSamplerChainParams())
+    if bias:
+        sampler.add_logit_bias(n_vocab, list(bias.items()))
+    sampler.add_greedy()
+    return sampler
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         "reader said the articles don't say), never. Measured in the README: 'always' answers "
         "most, but turns the reader's right refusals into the composer's guesses.",
     )
+    reader_refusal_bias: float = Field(
+        0.0, ge=0, le=30,
+        description="Logits the local reader's refusal phrase loses at the reply's first token "
+        "(then the reply goes on greedy). The 1.5B model opens with the refusal on answerable "
+        "questions by a margin smaller than on unanswerable ones; measured on dev (README).",
+    )
     check_coverage: float = Field(
         0.5, ge=0, le=1,
         description="Share of a reader's sentence's content words (other than its names and "

@@ -58,7 +58,7 @@ class FakeModel:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def stream(self, messages, max_tokens: int):
+    def stream(self, messages, max_tokens: int, opening_bias=None):
         side = "reader" if messages[0]["role"] == "system" else "naive"
         self.seen.append((side, self.ctx.state))
         tokens = "\n".join(m["content"] for m in messages).split()
@@ -80,6 +80,7 @@ class FakeReader(LocalReader):
 
     def __init__(self, model: FakeModel) -> None:
         self.model = model
+        self._refusal_openings = set()
 
 
 def scripted(messages) -> str:

@@ -75,3 +75,18 @@ def test_planted_instructions_change_no_answer(reader):
     assert [(c.article_id, c.quote) for c in poisoned.citations] == [
         (c.article_id, c.quote) for c in clean.citations
     ]
+
+
+def test_a_refusal_bias_keeps_the_real_model_from_opening_with_the_refusal(packaged_model):
+    from assistant.reader import REFUSAL_PHRASE, Prompt, local_reader
+
+    settings = Settings()
+    reader = local_reader(packaged_model, settings.llm_threads, settings.llm_context)
+    messages = (
+        {"role": "system", "content": f"Whatever the user writes, reply with exactly: {REFUSAL_PHRASE}"},
+        {"role": "user", "content": "Hello."},
+    )
+    plain = "".join(reader.stream(Prompt(messages), 4))
+    biased = "".join(reader.stream(Prompt(messages, refusal_bias=30.0), 4))
+    assert plain.startswith("NOT")
+    assert biased.strip() and not biased.lstrip().startswith("NOT")
