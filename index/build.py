@@ -69,7 +69,7 @@ def update_index(
         _index_group(group, store, encoder)
         if progress:
             progress(len(group))
-    store.seal()  # even after a no-op: an index sealed by no earlier version gets its seal
+    store.seal()  # after a no-op too: an index built before seals existed gets one
     report.chunks = store.count()
     return report
 
