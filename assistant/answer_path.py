@@ -48,7 +48,11 @@ def stream(
         window=settings.evidence_window,
         budget=settings.evidence_tokens,
     )
-    base = dict(question=searched, retrieved=retrieved, backend=settings.backend)
+    trace = {
+        "retrieved": "\n".join(_shown(s.hit) for s in ranked[: settings.candidates]),
+        "evidence": "\n".join(p.text for p in evidence.passages),
+    }
+    base = dict(question=searched, retrieved=retrieved, backend=settings.backend, trace=trace)
     yield Retrieved([Source(p.n, p.article_id, p.title, p.text) for p in evidence.passages])
     if not evidence.passages or evidence.best_similarity < settings.min_similarity:
         # nothing retrieved is about the question: no need to ask the model
@@ -60,6 +64,7 @@ def stream(
         pieces.append(piece)
         yield Token(piece)
     reply = "".join(pieces)
+    trace["reply"] = reply
     checked = check(
         reply,
         evidence,
@@ -79,11 +84,15 @@ def stream(
         other = fallback() if fallback is not None and wanted else None
         if other is not None and not other.refused:
             stats["fallback"] = other.backend
-            yield Done(replace(other, question=searched, retrieved=retrieved, stats=stats))
+            yield Done(replace(other, question=searched, retrieved=retrieved, stats=stats, trace=trace))
             return
         yield Done(Answer(REFUSAL, [], True, **base, stats=stats))
         return
     yield Done(Answer(checked.text, checked.citations, False, **base, stats=stats))
+
+
+def _shown(hit) -> str:
+    return hit.matchable if hit.kind == "row" else hit.text
 
 
 def _similarity(retriever: Retriever, evidence: Evidence):

@@ -77,6 +77,7 @@ class Extractive:
             question=searched,
             retrieved=retrieved,
             backend="extractive",
+            trace={"retrieved": "\n".join(c.hit.matchable for c in candidates)},
         )
 
     def _compose(

@@ -42,9 +42,15 @@ class Answer:
     backend: str = ""
     notice: str = ""  # e.g. why a reader answer came from the extractive fallback
     stats: dict = field(default_factory=dict)  # reader cost and what the check did
+    # what each stage of the answer path passed on, as text, in order (retrieved units, the
+    # evidence shown, the reader's raw reply, ...): the eval finds where an answer was lost.
+    # Left out of to_dict(): it is for measuring, and holds every retrieved sentence.
+    trace: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("trace")
+        return data
 
     def to_json(self, **kwargs) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .dataset import SPLITS, EvalItem
-from .metrics import METRIC_DEFINITIONS, ItemResult, aggregate, aggregate_by_category, score_item
+from .metrics import (
+    METRIC_DEFINITIONS,
+    ItemResult,
+    aggregate,
+    aggregate_by_category,
+    losses,
+    score_item,
+)
 
 if TYPE_CHECKING:
     from assistant.models import Answer
@@ -34,6 +41,8 @@ class Report:
     splits: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
     groups: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
     backend: str | None = None
+    # answerable items lost at each stage of the answer path, overall and per split
+    losses: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[ItemResult]:
@@ -111,5 +120,7 @@ def summarise(
         originals = {r.item.paraphrase_of for r in paraphrases}
         groups["paraphrases"] = aggregate(paraphrases)
         groups["paraphrased"] = aggregate([r for r in results if r.item.id in originals])
+    lost = {"overall": losses(results)}
+    lost.update({name: losses([r for r in results if r.item.split == name]) for name in SPLITS})
     return Report(results=results, overall=overall, categories=categories, problems=list(problems),
-                  splits=splits, groups=groups, backend=backend)
+                  splits=splits, groups=groups, backend=backend, losses=lost)

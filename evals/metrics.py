@@ -32,6 +32,10 @@ METRIC_NAMES: tuple[str, ...] = (
     "n",
     "hit_at_5",
     "mrr",
+    "retrieval_recall",
+    "evidence_recall",
+    "reply_recall",
+    "grounded_recall",
     "answer_accuracy",
     "citation_precision",
     "citation_recall",
@@ -52,6 +56,26 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "mrr": (
         "Answerable items only. 1/rank of the first expected article id in Answer.retrieved "
         "(ranks 1-based, 0 when absent or on exception); mean over items."
+    ),
+    "retrieval_recall": (
+        "Answerable items only, loss by stage: 1 when every accepted pattern matches the text of "
+        "the units retrieval ranked (Answer.trace['retrieved']: each retriever's candidates, "
+        "fused), else 0; mean over the items whose answer has that stage. An upper bound: a "
+        "pattern may match a sentence about something else."
+    ),
+    "evidence_recall": (
+        "Answerable items only, loss by stage: as retrieval_recall, on the evidence the reader "
+        "was shown (Answer.trace['evidence'])."
+    ),
+    "reply_recall": (
+        "Answerable items only, loss by stage: as retrieval_recall, on the reader's raw reply "
+        "(Answer.trace['reply']): the model (or the composer) picked out the answer."
+    ),
+    "grounded_recall": (
+        "Answerable items only, loss by stage: as retrieval_recall, on what code grounded in a "
+        "shown sentence (Answer.trace['grounded']: the phrases found verbatim, with their "
+        "sentences). What answer_accuracy loses after it, the decision (refused) or the "
+        "written answer (answered without the fact) lost."
     ),
     "answer_accuracy": (
         "Answerable items only. 1 when the answer is not a refusal and every accepted pattern "
@@ -127,6 +151,20 @@ class ItemResult:
     quotes_intact: int
     broken_quotes: tuple[int, ...]
     reasons: tuple[str, ...]
+    # answerable items whose answer has a trace: (stage, all accepted patterns in its text)
+    stages: tuple[tuple[str, bool], ...] = ()
+
+    @property
+    def lost_at(self) -> str | None:
+        """The first stage of the answer path that no longer held the accepted answer:
+        retrieved, evidence, reply, grounded; then decide (refused with it still held) or
+        write (answered, and the text lacks it). None when right, or unanswerable."""
+        if not self.item.answerable or self.correct or self.answer is None:
+            return None
+        for stage, held in self.stages:
+            if not held:
+                return stage
+        return "decide" if self.answer.refused else "write"
 
     @property
     def refused(self) -> bool:
@@ -306,6 +344,29 @@ def cited_numbers(text: str) -> set[int]:
     return {n for _, numbers in split_claims(text) for n in numbers}
 
 
+# the answer path's stages, in order; Answer.trace holds the ones a backend has
+STAGES: tuple[str, ...] = ("retrieved", "evidence", "reply", "grounded")
+STAGE_METRICS: dict[str, str] = {
+    "retrieved": "retrieval_recall",
+    "evidence": "evidence_recall",
+    "reply": "reply_recall",
+    "grounded": "grounded_recall",
+}
+LOSS_STAGES: tuple[str, ...] = (*STAGES, "decide", "write")
+
+
+def stages_held(item: EvalItem, trace: Mapping[str, str]) -> tuple[tuple[str, bool], ...]:
+    """For each stage the trace has, whether every accepted pattern is in its text."""
+    if not item.answerable:
+        return ()
+    patterns = item.compiled()
+    return tuple(
+        (stage, all(p.search(strip_markers(trace[stage])) for p in patterns))
+        for stage in STAGES
+        if stage in trace
+    )
+
+
 def score_item(
     item: EvalItem,
     answer: Answer | None,
@@ -374,7 +435,7 @@ def score_item(
         missing_patterns=missing, citation_checks=checks, citation_recall_ok=recall_ok,
         uncited_patterns=uncited, quotes_total=len(answer.citations),
         quotes_intact=len(answer.citations) - len(broken), broken_quotes=broken,
-        reasons=tuple(reasons),
+        reasons=tuple(reasons), stages=stages_held(item, getattr(answer, "trace", None) or {}),
     )
 
 
@@ -404,10 +465,15 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, float | int | None]:
     correct = [r for r in answerable if r.correct]
     quotes_total = sum(r.quotes_total for r in results)
     latencies = [r.latency_ms for r in results if r.error is None and r.latency_ms is not None]
+    held: dict[str, list[bool]] = {stage: [] for stage in STAGES}
+    for r in answerable:
+        for stage, ok in r.stages:
+            held[stage].append(ok)
     return {
         "n": len(results),
         "hit_at_5": _mean([bool(r.hit_at_5) for r in answerable]),
         "mrr": _mean([r.reciprocal_rank or 0.0 for r in answerable]),
+        **{STAGE_METRICS[stage]: _mean(values) for stage, values in held.items()},
         "answer_accuracy": _mean([bool(r.correct) for r in answerable]),
         "citation_precision": _mean(precisions),
         "citation_recall": _mean([bool(r.citation_recall_ok) for r in correct]),
@@ -418,6 +484,20 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, float | int | None]:
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
     }
+
+
+def losses(results: Sequence[ItemResult]) -> dict[str, int]:
+    """How many answerable items were lost at each stage (LOSS_STAGES), and how many right."""
+    counts = {stage: 0 for stage in LOSS_STAGES}
+    right = 0
+    for r in results:
+        if not r.item.answerable:
+            continue
+        if r.correct:
+            right += 1
+        elif r.lost_at is not None:
+            counts[r.lost_at] += 1
+    return {**counts, "right": right}
 
 
 def aggregate_by_category(

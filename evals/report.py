@@ -15,7 +15,7 @@ from typing import Any
 
 from .dataset import SPLITS
 from .harness import Report
-from .metrics import METRIC_NAMES, ItemResult
+from .metrics import LOSS_STAGES, METRIC_NAMES, ItemResult
 
 RATE_METRICS = tuple(m for m in METRIC_NAMES if m not in ("n", "p50_ms", "p95_ms"))
 LATENCY_METRICS = ("p50_ms", "p95_ms")
@@ -23,7 +23,7 @@ LOWER_IS_BETTER = frozenset({"false_refusal_rate", "p50_ms", "p95_ms"})
 SCOPES = ("overall", "dev", "test")  # thresholds.toml sections that gate a whole group of items
 # the rows of the backend comparison (retrieval is shared by every backend, so it is left out)
 COMPARISON_METRICS = (
-    "n", "answer_accuracy", "citation_precision", "citation_recall", "refusal_precision",
+    "n", "evidence_recall", "reply_recall", "grounded_recall", "answer_accuracy", "citation_precision", "citation_recall", "refusal_precision",
     "refusal_recall", "false_refusal_rate", "quote_integrity", "p50_ms", "p95_ms",
 )
 
@@ -79,6 +79,8 @@ def item_to_dict(result: ItemResult) -> dict[str, Any]:
             for c in result.citation_checks
         ],
         "citation_recall_ok": result.citation_recall_ok,
+        "stages": dict(result.stages),
+        "lost_at": result.lost_at,
         "failed": result.failed,
         "reasons": list(result.reasons),
     }
@@ -93,6 +95,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "groups": {name: _metrics(values) for name, values in report.groups.items()},
         "categories": {name: _metrics(values) for name, values in report.categories.items()},
         "definitions": dict(report.definitions),
+        "losses": {name: dict(counts) for name, counts in report.losses.items()},
         "problems": list(report.problems),
         "failures": [i for i in items if i["failed"]],
         "items": items,
@@ -102,7 +105,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 def comparison_to_dict(reports: Mapping[str, Report]) -> dict[str, Any]:
     """Several backends on the same questions: each one's summary, then each one's full report."""
     runs = {name: report_to_dict(report) for name, report in reports.items()}
-    summary_keys = ("overall", "dev", "test", "groups", "categories")
+    summary_keys = ("overall", "dev", "test", "groups", "categories", "losses")
     return {
         "backends": list(runs),
         "comparison": {name: {k: run[k] for k in summary_keys} for name, run in runs.items()},
@@ -153,6 +156,22 @@ def _grid(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _loss_lines(reports: Mapping[str, Report]) -> list[str]:
+    """Where the answerable items were lost, per stage: one row per backend and split."""
+    if not any(r.losses for r in reports.values()):
+        return []
+    header = ["lost at"] + [*LOSS_STAGES, "right"]
+    rows = [
+        [f"{name} {scope}" if len(reports) > 1 else scope]
+        + [str(counts.get(stage, 0)) for stage in header[1:]]
+        for name, report in reports.items()
+        for scope, counts in report.losses.items()
+    ]
+    return ["", "where answerable items were lost (the first stage without the accepted answer)"] + _grid(
+        header, rows
+    )
+
+
 def _failure_lines(report: Report, max_failures: int | None) -> list[str]:
     failures = report.failures
     label = f" ({report.backend})" if report.backend else ""
@@ -177,6 +196,7 @@ def format_table(report: Report, max_failures: int | None = None) -> str:
     header = ["metric"] + [name for name, _ in groups]
     rows = [[name] + [_fmt(name, values.get(name)) for _, values in groups] for name in METRIC_NAMES]
     lines = ([f"backend: {report.backend}"] if report.backend else []) + _grid(header, rows)
+    lines += _loss_lines({report.backend or "": report})
     lines.append("")
     lines += _failure_lines(report, max_failures)
     if report.problems:
@@ -207,6 +227,7 @@ def format_comparison(reports: Mapping[str, Report], max_failures: int | None = 
         for metric in COMPARISON_METRICS:
             rows.append([f"  {metric}"] + [_fmt(metric, _scope(reports[n], key).get(metric)) for n in names])
     lines = _grid(header, rows)
+    lines += _loss_lines(reports)
     for name in names:
         lines.append("")
         lines += _failure_lines(reports[name], max_failures)
@@ -289,7 +310,8 @@ def _failure(item: Mapping[str, Any], anchor: str = "") -> str:
     of = f', rewords {item["paraphrase_of"]}' if item.get("paraphrase_of") else ""
     parts = [f'<div class="fail" id="{_e(anchor + item["id"])}">',
              f'<h3>{_e(item["id"])} <small>[{_e(item["category"])}, {_e(item.get("split"))}{_e(of)}] {_e(item["source"])}</small></h3>',
-             '<ul class="reasons">' + "".join(f"<li>{_e(r)}</li>" for r in item["reasons"]) + "</ul>"]
+             '<ul class="reasons">' + "".join(f"<li>{_e(r)}</li>" for r in item["reasons"])
+             + (f"<li>lost at: {_e(item['lost_at'])}</li>" if item.get("lost_at") else "") + "</ul>"]
     if item["history"]:
         turns = "".join(f"<li><b>user:</b> {_e(u)}<br><b>assistant:</b> {_e(a)}</li>" for u, a in item["history"])
         parts.append(f'<div class="k">history</div><ol>{turns}</ol>')
@@ -361,7 +383,27 @@ def _run_body(data: Mapping[str, Any], thresholds: Mapping[str, Any] | None, lev
     return (
         f"<{h}>Metrics: overall, dev and test splits, paraphrases, categories</{h}>"
         f'<div class="charts">{charts}</div>'
-        f"<{h}>Failures ({len(data['failures'])})</{h}>{failures}"
+        + _losses_html(data, h)
+        + f"<{h}>Failures ({len(data['failures'])})</{h}>{failures}"
+    )
+
+
+def _losses_html(data: Mapping[str, Any], h: str) -> str:
+    losses = data.get("losses") or {}
+    if not losses:
+        return ""
+    head = "".join(f"<th>{_e(s)}</th>" for s in (*LOSS_STAGES, "right"))
+    rows = "".join(
+        f"<tr><td>{_e(scope)}</td>"
+        + "".join(f'<td class="val">{_e(counts.get(s, 0))}</td>' for s in (*LOSS_STAGES, "right"))
+        + "</tr>"
+        for scope, counts in losses.items()
+    )
+    return (
+        f"<{h}>Where answerable items were lost</{h}><p>The first stage of the answer path "
+        "whose text no longer held every accepted pattern; decide: refused with the answer "
+        "grounded; write: answered without it.</p>"
+        f'<table class="cites"><tr><th>split</th>{head}</tr>{rows}</table>'
     )
 
 

@@ -300,7 +300,8 @@ def test_json_report_has_the_promised_names(report, tmp_path):
     assert set(data) >= {"overall", "dev", "test", "categories", "definitions", "failures", "items"}
     expected = {"n", "hit_at_5", "mrr", "answer_accuracy", "citation_precision", "citation_recall",
                 "refusal_precision", "refusal_recall", "false_refusal_rate", "quote_integrity",
-                "p50_ms", "p95_ms"}
+                "p50_ms", "p95_ms", "retrieval_recall", "evidence_recall", "reply_recall",
+                "grounded_recall"}
     assert set(data["overall"]) == expected == set(METRIC_NAMES)
     assert all(set(v) == expected for v in data["categories"].values())
     assert set(data["dev"]) == set(data["test"]) == expected
@@ -437,3 +438,46 @@ def test_a_written_claim_without_an_accepted_fact_needs_most_of_its_content_word
     far = _written("Ukraine shot down most of the 138 drones with new air defences [1].", DRONES)
     assert score_item(item, near, {"a3": A3}).citation_precision == 1.0
     assert score_item(item, far, {"a3": A3}).citation_precision == 0.0
+
+
+# ------------------------------------------------------------------ loss by stage
+
+
+def test_each_lost_answer_has_the_stage_that_lost_it():
+    """The first stage whose text lacks an accepted pattern; decide/write after the last."""
+    item = ITEMS[0]  # Who met Putin? Witkoff and Kushner
+    held = "Witkoff and Kushner met Putin in Moscow."
+    trace = {"retrieved": held, "evidence": "Witkoff met Putin.", "reply": "SENTENCE: 1"}
+    lost = score_item(item, Answer("Witkoff [1].", [], trace=trace), ARTICLES)
+    assert lost.stages == (("retrieved", True), ("evidence", False), ("reply", False))
+    assert lost.lost_at == "evidence"
+    trace = {"retrieved": held, "evidence": held, "reply": "Witkoff, Kushner", "grounded": held}
+    refused = score_item(item, Answer("The articles don't say.", refused=True, trace=trace), ARTICLES)
+    assert refused.lost_at == "decide"
+    short = score_item(item, Answer("Witkoff [1].", [cite(1, "a1", held)], trace=trace), ARTICLES)
+    assert short.lost_at == "write"
+    right = score_item(item, Answer("Witkoff and Kushner [1].", [cite(1, "a1", held)], trace=trace), ARTICLES)
+    assert right.correct and right.lost_at is None
+    unanswerable = score_item(ITEMS[4], Answer("x", trace=trace), ARTICLES)
+    assert unanswerable.stages == () and unanswerable.lost_at is None
+
+
+def test_stage_recalls_and_losses_are_reported_per_split(tmp_path):
+    from evals.harness import summarise
+
+    held = "Witkoff and Kushner met Putin in Moscow."
+    full = {"retrieved": held, "evidence": held, "reply": held}
+    results = [
+        score_item(ITEMS[0], Answer("Witkoff and Kushner [1].", [cite(1, "a1", held)], trace=full), ARTICLES),
+        score_item(ITEMS[1], Answer("no", refused=True, trace={"retrieved": "85 %", "evidence": "x"}), ARTICLES),
+    ]
+    report = summarise(results)
+    assert report.splits["test"]["evidence_recall"] == 1.0  # f1 is test
+    assert report.splits["dev"]["evidence_recall"] == 0.0 and report.splits["dev"]["reply_recall"] is None
+    assert report.overall["retrieval_recall"] == 1.0 and report.overall["evidence_recall"] == 0.5
+    assert report.losses["dev"]["evidence"] == 1 and report.losses["test"]["right"] == 1
+    path = tmp_path / "r.json"
+    write_json(report, path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["losses"]["dev"]["evidence"] == 1 and data["dev"]["evidence_recall"] == 0.0
+    assert "lost at" in format_table(report) and "Where answerable items were lost" in render_html(report)
