@@ -1,126 +1,249 @@
-"""The reader's answer path, in one straight line: retrieve -> evidence -> read -> check.
+"""The answer path, in one straight line: retrieve -> evidence -> read -> ground -> decide -> write.
 
-Each stage is its own module with a typed hand-off (`list[Scored]` -> `Evidence` -> the reply
-text -> `Checked`); this only wires them and streams what a person waits for: the evidence as
-soon as retrieval is done, the reply as it is written, then the checked answer.
+Each stage is its own module with a typed hand-off; this wires them, streams what a person
+waits for (the evidence as soon as retrieval is done, the phrase as the model copies it, then
+the answer), and records in `Answer.trace` what each stage passed on, so the eval can say where
+an answer was lost.
+
+- plan: a question of several parts ("How long ... and how many ...?") is read part by part;
+  a follow-up is made standalone with the last turn for retrieval (`followup.py`).
+- retrieve: each part searched on its own (hybrid dense + BM25).
+- evidence: the parts' best units in turn, widened to their neighbours, numbered.
+- read: the model (or the extractive composer, without one) points at a sentence and copies
+  the phrase that answers, per part; the parts share the evidence, so after the first only the
+  question is new to the model's KV cache.
+- ground, decide, write: `ground.py`, `decide.py`, `write.py`.
 """
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
-from functools import lru_cache
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
-import numpy as np
-
-from assistant.check import Checked, check, is_refusal
-from assistant.compose import REFUSAL
-from assistant.evidence import Evidence, gather
-from assistant.followup import History, standalone
+from assistant import extractive
+from assistant.decide import Signals, decide
+from assistant.evidence import Evidence, Line, budget_for, gather
+from assistant.followup import History, resolve, standalone
+from assistant.ground import Grounded, ground
 from assistant.models import Answer, Done, Event, Retrieved, Source, Token
-from assistant.reader import Reader, build_prompt, condense
-from assistant.retrieval import Retriever
+from assistant.question import holds_kind, parts, wanted
+from assistant.read import PHRASE, POINTER, Reply, parse, read_prompt, verify_prompt
+from assistant.reader import Reader, condense, count_tokens
+from assistant.retrieval import Found, Retriever, Scored
 from assistant.settings import Settings
+from assistant.text import words
+from assistant.write import REFUSAL, PartAnswer, write
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One part of a question: as the reader reads it, and as retrieval searches for it."""
+
+    asked: str
+    searched: str
+    posed: str = ""  # as the user put it (pronouns resolved): what the composer's rules read
+
+
+def plan(question: str, history: History) -> list[Ask]:
+    """The parts of a question, each standing on its own (a follow-up made standalone with
+    the last turn: the reader is not shown the conversation)."""
+    resolved = resolve(question, history)
+    pieces = parts(resolved)
+    if len(pieces) == 1:
+        searched = standalone(question, history)
+        return [Ask(searched, searched, resolved)]
+    asks = []
+    for p in pieces:
+        posed = f"{p.context} {p.asked}".strip()
+        searched = standalone(posed, history)
+        asks.append(Ask(searched, searched, posed))
+    return asks
 
 
 def stream(
     question: str,
     history: History,
     retriever: Retriever,
-    reader: Reader,
+    reader: Reader | None,
     settings: Settings,
-    fallback: Callable[[], Answer] | None = None,
 ) -> Iterator[Event]:
-    """`fallback` may answer when the reader's answer is a refusal (`settings.reader_fallback`)."""
+    """`reader` None: the extractive composer reads alone (no model installed, or chosen)."""
     started = time.perf_counter()
-    searched = standalone(question, history)
-    if history and settings.followup == "model":
-        searched = condense(reader, question, history) or searched
-    ranked = retriever.search(searched, settings.candidates)
-    retrieved = list(dict.fromkeys(s.hit.article_id for s in ranked[: settings.candidates]))
+    asks = plan(question, history)
+    if history and settings.followup == "model" and reader is not None and len(asks) == 1:
+        condensed = condense(reader, question, history)
+        if condensed:
+            asks = [Ask(condensed, condensed, asks[0].posed)]
+    found = [retriever.find(a.searched, settings.candidates) for a in asks]
+    rankings = [f.ranked() for f in found]
     evidence = gather(
-        searched,
-        ranked,
+        asks[0].searched,
+        rankings,
         retriever.keywords.article_chunks,
-        reader.count_tokens,
+        count_tokens,
         units=settings.evidence_units,
         window=settings.evidence_window,
-        budget=settings.evidence_tokens,
+        budget=budget_for(settings.evidence_tokens, len(asks)),
+    )
+    searched = " ".join(a.searched for a in asks) if len(asks) > 1 else asks[0].searched
+    retrieved = list(
+        dict.fromkeys(s.hit.article_id for r in rankings for s in r[: settings.candidates])
     )
     trace = {
-        "retrieved": "\n".join(_shown(s.hit) for s in ranked[: settings.candidates]),
-        "evidence": "\n".join(p.text for p in evidence.passages),
+        "retrieved": "\n".join(_shown(s.hit) for r in rankings for s in r[: settings.candidates]),
+        "evidence": "\n".join(line.text for line in evidence.lines),
     }
-    base = dict(question=searched, retrieved=retrieved, backend=settings.backend, trace=trace)
+    backend = settings.backend if reader is not None else "extractive"
+    base = dict(question=searched, retrieved=retrieved, backend=backend, trace=trace)
     yield Retrieved([Source(p.n, p.article_id, p.title, p.text) for p in evidence.passages])
     if not evidence.passages or evidence.best_similarity < settings.min_similarity:
-        # nothing retrieved is about the question: no need to ask the model
+        # nothing retrieved is about the question: no need to read
         yield Done(Answer(REFUSAL, [], True, **base, stats={"gated": True}))
         return
-    prompt = build_prompt(evidence, question, history, settings.reader_refusal_bias)
-    pieces = []
-    for piece in reader.stream(prompt, settings.llm_max_tokens):
-        pieces.append(piece)
-        yield Token(piece)
-    reply = "".join(pieces)
-    trace["reply"] = reply
-    checked = check(
-        reply,
-        evidence,
-        _similarity(retriever, evidence),
-        _article_text(retriever),
-        min_similarity=settings.check_similarity,
-        min_coverage=settings.check_coverage,
-        max_citations=settings.max_citations,
-        question=question,
+    candidates = [_candidates(retriever, evidence, f, r) for f, r in zip(found, rankings, strict=True)]
+    composed = extractive.read(
+        evidence, [(a.posed or a.asked, a.searched) for a in asks], candidates, retriever.keywords, history,
+        max_citations=settings.max_citations, min_similarity=settings.min_similarity,
+        weights=settings.composer,
     )
-    stats = _stats(reader, checked, reply, time.perf_counter() - started)
-    if checked.refused:
-        unchecked = not is_refusal(reply)  # the reader answered, and nothing it wrote held
-        wanted = settings.reader_fallback == "always" or (
-            settings.reader_fallback == "unsupported" and unchecked
+    stats: dict = {}
+    if reader is None:
+        replies = composed
+    else:
+        replies = []
+        for ask in asks:
+            reply = yield from _read(reader, evidence, ask, settings, stats, started)
+            replies.append(reply)
+    trace["reply"] = "\n".join(r.raw for r in replies)
+    decided: list[PartAnswer] = []
+    grounded_text = []
+    for ask, reply, pick in zip(asks, replies, composed, strict=True):
+        found_pairs = [g for g in ground(reply.pairs, evidence) if g is not None]
+        grounded_text += [f"{g.text}\n{g.sentence}" for g in found_pairs]
+        candidates = [("reader" if reader is not None else "composer", found_pairs, reply)]
+        if reader is not None and settings.composer_candidate:
+            picked = [g for g in ground(pick.pairs, evidence) if g is not None]
+            lines = {g.line.n for g in found_pairs}
+            if picked and not lines & {g.line.n for g in picked}:
+                candidates.append(("composer", picked, pick))
+        weighed = [
+            (source, found, _signals(reader, ask, found, r, stats))
+            for source, found, r in candidates
+        ]
+        source, chosen, signals = max(weighed, key=lambda w: _rank(w[2]))
+        verdict = decide(signals, answer_at=settings.answer_at, unsure_at=settings.unsure_at)
+        counts = wanted(ask.asked) == "number"
+        decided.append(PartAnswer(ask.asked, verdict, tuple(chosen), counts))
+        stats.setdefault("parts", []).append(
+            {"asked": ask.asked, "verdict": verdict.value, "source": source, **_plain(signals),
+             "candidates": len(weighed)}
         )
-        other = fallback() if fallback is not None and wanted else None
-        if other is not None and not other.refused:
-            stats["fallback"] = other.backend
-            yield Done(replace(other, question=searched, retrieved=retrieved, stats=stats, trace=trace))
-            return
-        yield Done(Answer(REFUSAL, [], True, **base, stats=stats))
+    trace["grounded"] = "\n".join(grounded_text)
+    written = write(decided, form=settings.answer_form, max_citations=settings.max_citations)
+    stats["answer_s"] = round(time.perf_counter() - started, 3)
+    yield Done(
+        Answer(
+            written.text, written.citations, written.refused, closest=written.closest,
+            stats=stats, **base,
+        )
+    )
+
+
+def _read(
+    reader: Reader,
+    evidence: Evidence,
+    ask: Ask,
+    settings: Settings,
+    stats: dict,
+    started: float,
+):
+    """The model's reply for one part, its phrases streamed as they are copied."""
+    prompt = read_prompt(evidence, ask.asked)
+    raw, shown = "", ""
+    for piece in reader.stream(prompt, settings.llm_max_tokens):
+        raw += piece
+        draft = _draft(raw)
+        if draft.startswith(shown) and len(draft) > len(shown):
+            stats.setdefault("first_token_s", round(time.perf_counter() - started, 3))
+            yield Token(draft[len(shown) :])
+            shown = draft
+    _add_usage(stats, reader.usage)
+    return parse(raw, reader.openings.get(POINTER))
+
+
+_PHRASE_LINE = re.compile(rf"^{PHRASE}:\s?(.*)$", re.M)
+
+
+def _draft(raw: str) -> str:
+    """What of a reply in progress a person can read: its phrases so far."""
+    return "; ".join(m.group(1) for m in _PHRASE_LINE.finditer(raw) if m.group(1))
+
+
+def _signals(
+    reader: Reader | None, ask: Ask, grounded: Sequence[Grounded], reply: Reply, stats: dict
+) -> Signals:
+    if not grounded:
+        return Signals(False, p_answer=reply.p_answer)
+    best = grounded[0]
+    spans = " ".join(g.text for g in grounded)
+    adds = bool(words(spans) - words(ask.asked))
+    kind = holds_kind(ask.asked, spans)
+    p_yes = None
+    if reader is not None and adds and kind:  # the model checks only what could be an answer
+        prompt = verify_prompt(ask.asked, _context(best.line))
+        p_yes = reader.choose(prompt).get("YES")
+        _add_usage(stats, reader.usage)
+    return Signals(True, adds, kind, p_yes=p_yes, p_answer=reply.p_answer)
+
+
+def _rank(signals: Signals) -> tuple:
+    """Which candidate answer is decided on: one that could be an answer, then the verifier's
+    share of YES (the reader's own first on a tie: it is listed first)."""
+    possible = signals.grounded and signals.adds and signals.kind
+    return (possible, signals.p_yes if signals.p_yes is not None else 1.0)
+
+
+def _context(line: Line) -> str:
+    """The grounded sentence with the sentences either side of it that were shown with it."""
+    units = line.passage.units
+    i = units.index(line.unit)
+    return " ".join(
+        u.matchable if u.kind == "row" else u.text for u in units[max(0, i - 1) : i + 2]
+    )
+
+
+def _candidates(
+    retriever: Retriever, evidence: Evidence, found: Found, ranked: Sequence[Scored]
+) -> list[Scored]:
+    """The evidence units as one part's candidates, each with its similarity to that part."""
+    scored = {s.hit.chunk_id: s for s in ranked}
+    units = [line.unit for line in evidence.lines]
+    missing = [u.chunk_id for u in units if u.chunk_id not in scored]
+    sims = retriever.store.similarities(found.vector, missing) if missing else {}
+    return [
+        scored.get(u.chunk_id) or Scored(replace(u, similarity=sims.get(u.chunk_id, 0.0)), 0.0, 0.0)
+        for u in units
+    ]
+
+
+def _add_usage(stats: dict, usage) -> None:
+    """Add up what the model calls of one answer cost (the bench and the eval read it)."""
+    if usage is None:
         return
-    yield Done(Answer(checked.text, checked.citations, False, **base, stats=stats))
+    for key, value in usage.__dict__.items():
+        if key != "first_token_s":  # the answer's own first token is timed where it is shown
+            stats[key] = round(stats.get(key, 0) + value, 3)
+    stats["calls"] = stats.get("calls", 0) + 1
+
+
+def _plain(signals: Signals) -> dict:
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in signals.__dict__.items()}
 
 
 def _shown(hit) -> str:
     return hit.matchable if hit.kind == "row" else hit.text
 
 
-def _similarity(retriever: Retriever, evidence: Evidence):
-    """claim -> (cosine with each evidence unit by chunk id, with each passage by number)."""
-    encoder, store = retriever.encoder, retriever.store
-    unit_ids = [u.chunk_id for p in evidence.passages for u in p.units]
-    passage_vectors = encoder.encode([p.text for p in evidence.passages])
 
-    def similarity(claim: str) -> tuple[dict[str, float], dict[int, float]]:
-        vector = encoder.encode_one(claim)
-        units = store.similarities(vector, unit_ids)
-        whole = passage_vectors @ np.asarray(vector, dtype=np.float32)
-        return units, {p.n: float(s) for p, s in zip(evidence.passages, whole, strict=True)}
-
-    return similarity
-
-
-def _article_text(retriever: Retriever):
-    @lru_cache(maxsize=8)
-    def text(article_id: str) -> str:
-        return retriever.store.article_texts([article_id])[article_id][1]
-
-    return text
-
-
-def _stats(reader: Reader, checked: Checked, reply: str, elapsed: float) -> dict:
-    usage = reader.usage
-    stats = {"reply": reply, "answer_s": round(elapsed, 3), **checked.tally.__dict__}
-    if usage is not None:
-        stats.update(usage.__dict__)
-    return stats

@@ -120,12 +120,20 @@ def ask(question: str, as_json: bool) -> None:
         return
     if result.notice:
         click.echo(f"note: {result.notice}", err=True)
-    click.echo(textwrap.fill(result.text, width=100))
+    for line in result.text.splitlines():  # a question of several parts: a line per part
+        click.echo(textwrap.fill(line, width=100))
     if result.citations:
         click.echo("\nSources:")
     for c in result.citations:
-        click.echo(f"[{c.n}] {c.title}  ({c.article_id}, chars {c.start}-{c.end})")
-        click.echo(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="    ", subsequent_indent="    "))
+        _print_citation(c)
+    if result.closest is not None:
+        click.echo("\nClosest passage (it may not answer the question):")
+        _print_citation(result.closest)
+
+
+def _print_citation(c) -> None:
+    click.echo(f"[{c.n}] {c.title}  ({c.article_id}, chars {c.start}-{c.end})")
+    click.echo(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="    ", subsequent_indent="    "))
 
 
 def _register_feature_commands() -> None:

@@ -1,7 +1,7 @@
-"""The extractive answerer: the answer is made of retrieved sentences, so it is grounded by
-construction, and each sentence carries the marker of the exact passage it is.
+"""The extractive composer's rules: which evidence sentences answer each part of a question.
 
-Each candidate is judged on evidence that costs nothing at query time: its cosine similarity to
+The answer is made of the chosen sentences themselves, so it is grounded by construction. Each
+candidate is judged on evidence that costs nothing at query time: its cosine similarity to
 the question (embedded at index time), how much of the question's rare terms it covers, and
 whether it holds the kind of thing asked for. The first sentence must pass all three or the answer
 is a refusal; further sentences are added when they cover parts of the question the first one
@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.models import Citation
 from assistant.question import (
     Query,
     answer_values,
@@ -25,6 +24,9 @@ from assistant.question import (
     holds_answer,
 )
 from assistant.retrieval import Scored
+from assistant.settings import ComposerWeights
+from assistant.text import plain_words
+from index.injection import addressed_to_machine
 from index.store import Hit
 
 
@@ -35,34 +37,19 @@ class Passages(Protocol):
     def previous(self, hit: Hit) -> Hit | None: ...
     def mentions(self, article_id: str, terms: Iterable[int]) -> bool: ...
 
-REFUSAL = (
-    "The articles don't say. I found nothing in the indexed articles that answers this question."
-)
+DEFAULT_WEIGHTS = ComposerWeights()
 
-MIN_COVERAGE = 0.25  # share of the question's term weight the first sentence must contain
-COVERAGE_WEIGHT = 0.5
-TYPE_BONUS = 0.1
-CONTEXT_WEIGHT = 0.2
-STORY_WEIGHT = 0.2
-CORROBORATION_MARGIN = 0.04
-MIN_GAIN = 0.15  # share of the question a further sentence must newly cover
-
-_WORD = re.compile(r"[a-z0-9]+")
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget) (all |any |the )?(previous|prior|above|earlier) "
-    r"(instructions|prompts?|messages)\b|\b(ai|language model|chat) assistants?\b|"
-    r"\b(system prompt|you are an ai|as an ai)\b",
-    re.I,
-)
 _ENDS_SENTENCE = re.compile(r"[.!?…”\"’')\]]$")
 
 
 @dataclass(frozen=True)
 class Composed:
-    text: str
-    citations: list[Citation]
-    refused: bool
+    picked: tuple[tuple[Hit, ...], ...]  # the sentences chosen for each part, in order; () none
     support: float = 0.0  # how well the parts are answered: the sum of their first sentences' scores
+
+    @property
+    def refused(self) -> bool:
+        return not any(self.picked)
 
 
 @dataclass(frozen=True)
@@ -78,61 +65,49 @@ class Evidence:
         return self.candidate.hit
 
 
-def refusal() -> Composed:
-    return Composed(REFUSAL, [], True)
-
-
 def compose(
     asked: list[tuple[Query, list[Scored]]],
     passages: Passages,
     max_citations: int,
     min_similarity: float,
     story: dict[str, float] | None = None,
+    weights: ComposerWeights = DEFAULT_WEIGHTS,
 ) -> Composed:
-    """Answer each part of a question from its own candidates; refuse if no part is answered.
+    """The sentences that answer each part of a question, from its own candidates.
 
     story: the articles a follow-up's conversation, or a many-part question, is about (article
-    id -> how much, up to 1); their sentences get up to STORY_WEIGHT more.
+    id -> how much, up to 1); their sentences get up to `weights.story_weight` more.
     """
     story = story or {}
     weighed = [
         (query, [
-            _weigh(query, c, passages, story)
+            _weigh(query, c, passages, story, weights)
             for c in candidates
             if _answerable(c) and not _repeats(c.hit.text, query.said)
         ])
         for query, candidates in asked
     ]
-    passing = [_passing(evidence, min_similarity) for _, evidence in weighed]
+    passing = [_passing(evidence, min_similarity, weights) for _, evidence in weighed]
     firsts = _assign(passing)
-    chosen: list[Evidence] = []
-    unanswered: list[str] = []
-    disputed = False
+    picked: list[tuple[Hit, ...]] = []
     per_part = max(1, max_citations // len(asked)) if len(asked) > 1 else max_citations
     for (query, evidence), good, first in zip(weighed, passing, firsts, strict=True):
         found = (
-            _extend(query, evidence, good, first, per_part, min_similarity, passages) if first else []
+            _extend(query, evidence, good, first, per_part, min_similarity, passages, weights)
+            if first
+            else []
         )
-        if not found:
-            unanswered.append(query.asked)
-        disputed = disputed or _disagree(query, found)
-        chosen += [e for e in found if all(e.hit.chunk_id != c.hit.chunk_id for c in chosen)]
-    if not chosen:
-        return refusal()
-    composed = _render(chosen, attribute=disputed)
-    support = sum(f.score for f in firsts if f is not None)
-    text = composed.text
-    if unanswered:
-        gaps = "; ".join(f"“{q}”" for q in unanswered)
-        text = f"{text} The articles don't say: {gaps}"
-    return Composed(text, composed.citations, False, support)
+        picked.append(tuple(e.hit for e in found))
+    return Composed(tuple(picked), sum(f.score for f in firsts if f is not None))
 
 
-def _passing(evidence: list[Evidence], min_similarity: float) -> list[Evidence]:
+def _passing(
+    evidence: list[Evidence], min_similarity: float, weights: ComposerWeights
+) -> list[Evidence]:
     """The sentences good enough to be the answer, best first."""
     passing = [
         e for e in evidence
-        if e.hit.similarity >= min_similarity and e.cover >= MIN_COVERAGE and e.typed
+        if e.hit.similarity >= min_similarity and e.cover >= weights.min_coverage and e.typed
     ]
     return sorted(passing, key=lambda e: e.score, reverse=True)
 
@@ -169,6 +144,7 @@ def _extend(
     max_citations: int,
     min_similarity: float,
     passages: Passages,
+    weights: ComposerWeights,
 ) -> list[Evidence]:
     """first, then sentences that cover what it left open, corroborate it, contradict it or
     go on from it."""
@@ -183,11 +159,11 @@ def _extend(
         if e.hit.similarity < min_similarity or not e.typed:
             continue
         gain = coverage(query, e.terms - covered)
-        corroborates = e.score >= first.score - CORROBORATION_MARGIN
+        corroborates = e.score >= first.score - weights.corroboration_margin
         contradicts = e in passing and _disagree(query, [first, e])
         new = answer_values(query, e.hit.matchable) - values
         continues = query.several and e in passing and bool(new) and _follows(e, chosen, passages)
-        if gain >= MIN_GAIN or corroborates or contradicts or continues:
+        if gain >= weights.min_gain or corroborates or contradicts or continues:
             chosen.append(e)
             covered |= e.terms
             values |= new
@@ -201,7 +177,13 @@ def _follows(e: Evidence, chosen: list[Evidence], passages: Passages) -> bool:
     return before is not None and any(c.hit.chunk_id == before.chunk_id for c in chosen)
 
 
-def _weigh(query: Query, candidate: Scored, passages: Passages, story: dict[str, float]) -> Evidence:
+def _weigh(
+    query: Query,
+    candidate: Scored,
+    passages: Passages,
+    story: dict[str, float],
+    weights: ComposerWeights,
+) -> Evidence:
     hit = candidate.hit
     found = frozenset(passages.terms(hit.matchable))
     cover = coverage(query, found)
@@ -221,10 +203,10 @@ def _weigh(query: Query, candidate: Scored, passages: Passages, story: dict[str,
     )
     score = (
         hit.similarity
-        + COVERAGE_WEIGHT * cover
-        + CONTEXT_WEIGHT * context_coverage(query, found)
-        + (TYPE_BONUS if typed and query.wants else 0)
-        + STORY_WEIGHT * story.get(hit.article_id, 0.0)
+        + weights.coverage_weight * cover
+        + weights.context_weight * context_coverage(query, found)
+        + (weights.type_bonus if typed and query.wants else 0)
+        + weights.story_weight * story.get(hit.article_id, 0.0)
     )
     return Evidence(candidate, found, cover, typed, score)
 
@@ -232,17 +214,18 @@ def _weigh(query: Query, candidate: Scored, passages: Passages, story: dict[str,
 def _answerable(candidate: Scored) -> bool:
     """Headlines, table headers, questions, pleasantries and planted instructions are not answers.
 
-    A sentence that talks to AI assistants is an injection attempt, not news: never quoted.
+    A sentence that talks to AI assistants is an injection attempt, not news: never quoted (the
+    index drops such lines already; this is the same filter, for an index built before it).
     """
     hit = candidate.hit
     text = hit.text.strip()
-    if _INSTRUCTION.search(text):
+    if addressed_to_machine(text):
         return False
     if hit.kind == "header" or text == hit.title or text.endswith("?"):
         return False
     if hit.kind == "sentence" and not _ENDS_SENTENCE.search(text):
         return False  # a heading inside the article, not a statement
-    return len(_WORD.findall(hit.matchable.lower())) >= 4
+    return len(plain_words(hit.matchable)) >= 4
 
 
 def _disagree(query: Query, found: list[Evidence]) -> bool:
@@ -259,42 +242,16 @@ def _disagree(query: Query, found: list[Evidence]) -> bool:
     return len(values) > 1 and any(a.isdisjoint(b) for a in values for b in values if a is not b)
 
 
-def _render(chosen: list[Evidence], attribute: bool = False) -> Composed:
-    citations = [
-        Citation(
-            n=n,
-            article_id=e.hit.article_id,
-            title=e.hit.title,
-            quote=e.hit.text,
-            start=e.hit.start,
-            end=e.hit.end,
-            score=round(e.hit.similarity, 4),
-        )
-        for n, e in enumerate(chosen, start=1)
-    ]
-    text = " ".join(f"{_claim(e)} [{n}]" for n, e in enumerate(chosen, start=1))
-    if attribute:
-        text = f"The articles differ: {text}"
-    return Composed(text, citations, False)
-
-
-def _claim(e: Evidence) -> str:
-    """How a passage reads inside the answer: a table row becomes 'Column: value; ...'."""
-    hit = e.hit
-    text = hit.matchable if hit.kind == "row" else hit.text
-    return text.lstrip("-*• ").strip()
-
-
 def _repeats(text: str, said: str) -> bool:
     """Whether most of text's words were already in the previous answer."""
     if not said:
         return False
-    words = set(_WORD.findall(text.lower()))
-    return bool(words) and len(words & set(_WORD.findall(said.lower()))) / len(words) >= 0.7
+    words = set(plain_words(text))
+    return bool(words) and len(words & set(plain_words(said))) / len(words) >= 0.7
 
 
 def _near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
-    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    wa, wb = set(plain_words(a)), set(plain_words(b))
     if not wa or not wb:
         return False
     return len(wa & wb) / len(wa | wb) >= threshold

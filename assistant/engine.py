@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from assistant import answer_path
-from assistant.extractive import Extractive
 from assistant.followup import normalize
 from assistant.keywords import open_keywords
 from assistant.models import Answer, Done, Event
@@ -105,7 +105,9 @@ class Engine:
                 # saved under the data dir, keyed by the manifest: an unchanged index loads
                 # instead of reading every chunk from Chroma and indexing it again
                 keywords = open_keywords(self.store, Path(self.settings.data_dir) / "keywords")
-                self._retriever = Retriever(self.store, self.encoder, keywords)
+                self._retriever = Retriever(
+                    self.store, self.encoder, keywords, self.settings.keyword_share
+                )
             return self._retriever
 
     def answer(self, question: str, history=None) -> Answer:
@@ -116,23 +118,14 @@ class Engine:
         raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
     def stream(self, question: str, history=None) -> Iterator[Event]:
-        """Retrieved, then Token after Token as the reader writes, then Done(answer)."""
+        """Retrieved, then Token after Token as the reader copies, then Done(answer)."""
         history = normalize(history)
         retriever = self.retriever
         reader = self.reader() if self.settings.backend != "extractive" else None
-        if reader is None:
-            answer = Extractive(retriever, self.settings).answer(question, history)
-            if self._reader_missing and self.settings.backend != "extractive":
-                answer = _with_notice(answer, self._reader_missing)
-            yield Done(answer)
-            return
-        fallback = None
-        if self.settings.reader_fallback != "never":
-            def fallback():
-                return Extractive(retriever, self.settings).answer(question, history)
-        yield from answer_path.stream(
-            question, history, retriever, reader, self.settings, fallback
-        )
+        for event in answer_path.stream(question, history, retriever, reader, self.settings):
+            if isinstance(event, Done) and reader is None and self._reader_missing:
+                event = Done(replace(event.answer, notice=self._reader_missing))
+            yield event
 
     def warm(self) -> None:
         """Open the keyword index, load the reader and read its fixed instructions, so the
@@ -140,7 +133,8 @@ class Engine:
         background at start)."""
         _ = self.retriever  # opens (or builds) the keyword index
         reader = self.reader() if self.settings.backend != "extractive" else None
-        from assistant.reader import LocalReader, warm_prompt
+        from assistant.read import warm_prompt
+        from assistant.reader import LocalReader
 
         if isinstance(reader, LocalReader):  # an endpoint keeps its own cache
             for _ in reader.stream(warm_prompt(), 1):
@@ -157,23 +151,26 @@ class Engine:
         from assistant import reader as readers
 
         if self.settings.backend == "openai":
-            return readers.EndpointReader(self.settings)
+            endpoint = readers.EndpointReader(self.settings)
+            return self._recorded(endpoint, f"{self.settings.llm_url}:{self.settings.llm_model}")
         path = readers.model_path(self.settings)
         if path is None:
             from assistant.model_file import INSTALL
 
             self._reader_missing = (
-                "The reader model is not installed, so this answer quotes the articles "
-                f"instead (install it with: {INSTALL}, or `make chat`)."
+                "The reader model is not installed, so this answer quotes the articles by "
+                f"rules instead (install it with: {INSTALL}, or `make chat`)."
             )
             log.warning(self._reader_missing)
             return None
-        return readers.local_reader(
-            path, self.settings.llm_threads, self.settings.llm_context
-        )
+        reader = readers.local_reader(path, self.settings.llm_threads, self.settings.llm_context)
+        return self._recorded(reader, f"{path.name}:{path.stat().st_size}")
 
+    def _recorded(self, reader, identity: str):
+        """The reader, replaying recorded replies when measuring (ASSISTANT_REPLY_CACHE)."""
+        if self.settings.reply_cache is None:
+            return reader
+        from assistant.replay import RecordedReader
 
-def _with_notice(answer: Answer, notice: str) -> Answer:
-    from dataclasses import replace
+        return RecordedReader(reader, self.settings.reply_cache, identity)
 
-    return replace(answer, notice=notice)

@@ -37,6 +37,19 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Line:
+    """One numbered sentence (or table row) of the evidence: what a reader's pointer names."""
+
+    n: int
+    passage: Passage
+    unit: Hit
+
+    @property
+    def text(self) -> str:
+        return _shown(self.unit)
+
+
+@dataclass(frozen=True)
 class Evidence:
     question: str
     passages: tuple[Passage, ...]
@@ -45,10 +58,20 @@ class Evidence:
     def passage(self, n: int) -> Passage | None:
         return self.passages[n - 1] if 1 <= n <= len(self.passages) else None
 
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        """Every shown sentence, numbered 1..n in the order the reader sees them."""
+        units = [(p, u) for p in self.passages for u in p.units]
+        return tuple(Line(n, p, u) for n, (p, u) in enumerate(units, start=1))
+
+    def line(self, n: int) -> Line | None:
+        lines = self.lines
+        return lines[n - 1] if 1 <= n <= len(lines) else None
+
 
 def gather(
     question: str,
-    ranked: Sequence[Scored],
+    ranked: Sequence[Scored] | Sequence[Sequence[Scored]],
     neighbours: Neighbours,
     count_tokens: Callable[[str], int],
     *,
@@ -56,11 +79,14 @@ def gather(
     window: int,
     budget: int,
 ) -> Evidence:
-    """The evidence for a question from its ranked units (best first)."""
-    ranked = [s for s in ranked if s.hit.kind != "header"]
-    best_similarity = max((s.hit.similarity for s in ranked), default=0.0)
+    """The evidence for a question from its ranked units (best first), or for a question of
+    several parts from each part's ranking: their best units taken in turn (each part's first,
+    then each part's second, ...), so every part has its evidence within the budget."""
+    rankings = [ranked] if not ranked or isinstance(ranked[0], Scored) else list(ranked)
+    rankings = [[s for s in r if s.hit.kind != "header"] for r in rankings]
+    best_similarity = max((s.hit.similarity for r in rankings for s in r), default=0.0)
     spans: list[tuple[str, int, int, float]] = []  # article, first ordinal, last ordinal, score
-    for s in _distinct(ranked)[:units]:
+    for s in _in_turn([_distinct(r)[:units] for r in rankings]):
         hit = s.hit
         lo, hi = hit.ordinal - window, hit.ordinal + window
         for i, (article, a, b, score) in enumerate(spans):
@@ -79,13 +105,33 @@ def gather(
         if not fresh:
             continue
         title = fresh[0].title
-        cost = count_tokens(" ".join(_shown(u) for u in fresh)) + 12  # the tags around it
+        # each sentence's "[n] ", and the headline when the article is new to the evidence
+        cost = count_tokens(" ".join(_shown(u) for u in fresh)) + 3 * len(fresh)
+        if all(p.article_id != article for p in passages):
+            cost += count_tokens(title) + 3
         if passages and spent + cost > budget:
             continue
         spent += cost
         seen.update(_key(u.text) for u in fresh)
         passages.append(Passage(len(passages) + 1, article, title, tuple(fresh), score))
     return Evidence(question, tuple(passages), best_similarity)
+
+
+def budget_for(budget: int, parts: int) -> int:
+    """A question of several parts gets half a budget more for each part after the first: each
+    part needs its own evidence, and the parts after the first cost the reader only their
+    question (the evidence stays in its KV cache)."""
+    return int(budget * (1 + (max(parts, 1) - 1) / 2))
+
+
+def _in_turn(rankings: Sequence[Sequence[Scored]]) -> list[Scored]:
+    """Each ranking's first, then each one's second, ...; a unit two parts share once."""
+    out: dict[str, Scored] = {}
+    for i in range(max((len(r) for r in rankings), default=0)):
+        for r in rankings:
+            if i < len(r):
+                out.setdefault(r[i].hit.chunk_id, r[i])
+    return list(out.values())
 
 
 def _distinct(ranked: Sequence[Scored]) -> list[Scored]:

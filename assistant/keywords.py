@@ -546,26 +546,11 @@ class _Chunks(Sequence[Hit]):
 
 
 def _tokenizer():
-    import Stemmer
     from bm25s.tokenization import Tokenizer
 
-    return Tokenizer(stemmer=_demonym_stemmer(Stemmer.Stemmer("english")), stopwords="en")
+    from assistant.text import stem
 
-
-def _demonym_stemmer(stemmer):
-    """Porter stemming that also folds "Ukrainian" into "Ukraine" and "Russian" into "Russia".
-
-    News says "20% of Ukrainian territory" when the question says "of Ukraine"; Porter keeps the
-    two apart. Only words of four letters or more before -ia/-ian(s) are folded.
-    """
-
-    def stem(word: str) -> str:
-        for suffix in ("ians", "ian", "ia"):
-            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-                return stemmer.stemWord(word[: -len(suffix)])
-        return stemmer.stemWord(word)
-
-    return stem
+    return Tokenizer(stemmer=stem, stopwords="en")
 
 
 def _idf(docs: list[list[int]], n: int) -> dict[int, float]:

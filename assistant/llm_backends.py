@@ -15,7 +15,6 @@ from assistant.settings import Settings
 
 EXTRA = "pip install 'news-assistant[llm]'"
 TEMPERATURE = 0.0  # the same question gets the same answer
-CONTEXT_WINDOW = 4096  # tokens
 
 
 def openai_like(settings: Settings):
@@ -30,7 +29,7 @@ def openai_like(settings: Settings):
         api_base=settings.llm_url,
         api_key=settings.llm_api_key,
         is_chat_model=True,
-        context_window=CONTEXT_WINDOW,
+        context_window=settings.llm_context,
         max_tokens=settings.llm_max_tokens,
         temperature=TEMPERATURE,
         timeout=settings.llm_timeout,

@@ -40,7 +40,9 @@ class Answer:
     question: str = ""
     retrieved: list[str] = field(default_factory=list)
     backend: str = ""
-    notice: str = ""  # e.g. why a reader answer came from the extractive fallback
+    notice: str = ""  # e.g. why the answer came from the extractive composer, not the model
+    # when refused because not sure: the passage that came closest, shown as that, not cited
+    closest: Citation | None = None
     stats: dict = field(default_factory=dict)  # reader cost and what the check did
     # what each stage of the answer path passed on, as text, in order (retrieved units, the
     # evidence shown, the reader's raw reply, ...): the eval finds where an answer was lost.

@@ -12,13 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from assistant.text import NUMBER_WORDS_PATTERN
+
 if TYPE_CHECKING:
     from assistant.retrieval import KeywordIndex
 
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-    r"fifty|hundred|thousand|million|billion"
-)
+_NUMBER_WORDS = NUMBER_WORDS_PATTERN
 _NUMBER = re.compile(
     rf"\b\d[\d,.]*\s?(%|per ?cent)?|\b({_NUMBER_WORDS}|dozens?|half|decades?)\b",
     re.I,
@@ -131,6 +130,19 @@ def analyse(asked: str, standalone: str, keywords: KeywordIndex, said: str = "")
 def asks_several(question: str) -> bool:
     """Whether the answer is more than one person: "Which leaders ...?", not "Who leads ...?"."""
     return wanted(question) == "name" and bool(_SEVERAL.search(question))
+
+
+def holds_kind(question: str, text: str) -> bool:
+    """Whether text is the kind of thing the question asks for, where that kind can be seen:
+    a number for "how many" (a duration for "how long", an age for "how old"), a date for
+    "when". Names and places can't be told from a phrase alone, so they pass."""
+    kind = wanted(question)
+    if kind == "number":
+        unit = next((m for asks, m in _MEASURES if asks.search(question)), _NUMBER)
+        return bool(unit.search(text))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    return True
 
 
 def wanted(question: str) -> str | None:

@@ -20,33 +20,38 @@ from assistant.keywords import OPENING, TERMS_CACHED, KeywordIndex  # noqa: F401
 from index.embedding import MiniLM
 from index.store import Hit, Store
 
-KEYWORD_SHARE = 0.3  # of the fused score; the rest is cosine similarity (both scaled to the best)
+KEYWORD_SHARE = 0.3  # the default of Settings.keyword_share
 MAX_QUERY_CHARS = 2000
 
 
 @dataclass(frozen=True)
 class Scored:
     hit: Hit
-    fused: float  # KEYWORD_SHARE * BM25 / best BM25 + the rest * cosine / best cosine
+    fused: float  # share * BM25 / best BM25 + the rest * cosine / best cosine
     keyword: float  # BM25 score (0 when the keywords found nothing)
 
 
-def fuse(similarity: dict[str, float], keyword: dict[str, float]) -> dict[str, float]:
-    """Each passage's share of the best cosine and of the best BM25 score, mixed."""
+def fuse(
+    similarity: dict[str, float], keyword: dict[str, float], share: float = KEYWORD_SHARE
+) -> dict[str, float]:
+    """Each passage's share of the best cosine and of the best BM25 score, mixed: `share` of
+    BM25, the rest of cosine."""
     top_bm25 = max(keyword.values(), default=0.0) or 1.0
     top_sim = max(similarity.values(), default=0.0) or 1.0
     return {
-        cid: KEYWORD_SHARE * keyword.get(cid, 0.0) / top_bm25
-        + (1 - KEYWORD_SHARE) * max(sim, 0.0) / top_sim
+        cid: share * keyword.get(cid, 0.0) / top_bm25 + (1 - share) * max(sim, 0.0) / top_sim
         for cid, sim in similarity.items()
     }
 
 
 class Retriever:
-    def __init__(self, store: Store, encoder: MiniLM, keywords: KeywordIndex) -> None:
+    def __init__(
+        self, store: Store, encoder: MiniLM, keywords: KeywordIndex, keyword_share: float = KEYWORD_SHARE
+    ) -> None:
         self.store = store
         self.encoder = encoder
         self.keywords = keywords
+        self.keyword_share = keyword_share
 
     def search(self, question: str, k: int, within: Sequence[str] = ()) -> list[Scored]:
         """The k best chunks for the question, each with its cosine similarity filled in, and
@@ -83,7 +88,7 @@ class Found:
             hits[cid] = replace(h, similarity=sims.get(cid, 0.0))
         # a dense hit outside BM25's top k still has a BM25 score: look it up
         bm25 = {cid: keywords.score_of(self.scores, cid) for cid in hits}
-        fused = fuse({cid: h.similarity for cid, h in hits.items()}, bm25)
+        fused = fuse({cid: h.similarity for cid, h in hits.items()}, bm25, self.retriever.keyword_share)
         ranked = sorted(fused, key=fused.get, reverse=True)
         in_story = {h.chunk_id for h in story}
         ranked = ranked[: self.k] + [i for i in ranked[self.k :] if i in in_story]

@@ -9,12 +9,35 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ComposerWeights(BaseModel):
+    """How the extractive composer weighs a sentence (fitted on the seed eval before the split
+    existed; README). Set one as e.g. ASSISTANT_COMPOSER__STORY_WEIGHT=0.3."""
+
+    model_config = {"frozen": True}
+
+    min_coverage: float = Field(
+        0.25, ge=0, le=1, description="Share of the question's term weight a first sentence holds."
+    )
+    coverage_weight: float = Field(0.5, ge=0, description="Score per share of the question covered.")
+    type_bonus: float = Field(0.1, ge=0, description="Score for holding the kind of thing asked.")
+    context_weight: float = Field(0.2, ge=0, description="Score per share covered with the sentence before.")
+    story_weight: float = Field(0.2, ge=0, description="Score for being in the conversation's story.")
+    corroboration_margin: float = Field(
+        0.04, ge=0, description="A further sentence this close to the first's score corroborates it."
+    )
+    min_gain: float = Field(
+        0.15, ge=0, le=1, description="Share of the question a further sentence must newly cover."
+    )
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
 
     corpus_dir: Path = Field(Path("seeds"), description="Folder of articles (.txt/.md, UTF-8).")
     data_dir: Path = Field(
@@ -49,7 +72,16 @@ class Settings(BaseSettings):
         None, ge=1, description="CPU threads of the reader (default: all cores)."
     )
     llm_context: int = Field(
-        4096, ge=512, description="The reader's context window in tokens (prompt + reply)."
+        4096, ge=512, description="The reader's (or the endpoint's) context window in tokens "
+        "(prompt + reply).",
+    )
+    keyword_share: float = Field(
+        0.3, ge=0, le=1,
+        description="BM25's share of the fused retrieval score; the rest is cosine similarity "
+        "(both scaled to the best hit).",
+    )
+    composer: ComposerWeights = Field(
+        default_factory=ComposerWeights, description="The extractive composer's weights."
     )
     evidence_units: int = Field(
         5, ge=1, le=30,
@@ -66,36 +98,33 @@ class Settings(BaseSettings):
         "~20 ms on 2 cores).",
     )
     followup: Literal["rewrite", "model"] = Field(
-        "rewrite",
+        "model",
         description="How a follow-up becomes the standalone question retrieval searches for: "
         "rewrite (pronouns and 'And on X?' filled in from the last turn, else the last question "
         "prepended; instant) or model (the reader condenses it, as llama-index's "
         "CondensePlusContextChatEngine does; a model call more). Measured in the README.",
     )
-    reader_fallback: Literal["never", "unsupported", "always"] = Field(
-        "unsupported",
-        description="When the extractive composer answers instead of the reader: unsupported "
-        "(the reader answered but nothing it wrote survived the check), always (also when the "
-        "reader said the articles don't say), never. Measured in the README: 'always' answers "
-        "most, but turns the reader's right refusals into the composer's guesses.",
+    answer_at: float = Field(
+        0.55, ge=0, le=1,
+        description="The verifier's share of YES (does the grounded sentence, with its "
+        "neighbours, say the proposed answer answers the question?) at or above which a "
+        "grounded phrase is the answer; fitted on dev (README).",
     )
-    reader_refusal_bias: float = Field(
-        0.0, ge=0, le=30,
-        description="Logits the local reader's refusal phrase loses at the reply's first token "
-        "(then the reply goes on greedy). Off: with the 1.5B model, 1.5 (dev's choice) answered "
-        "most refused answerable questions but also 14 of 15 unanswerable ones on NewsArticles "
-        "(README, Evals).",
+    unsure_at: float = Field(
+        0.4, ge=0, le=1,
+        description="At or above this share of YES (and below answer_at) the answer is 'not "
+        "sure', with the closest passage shown as such; below it, a refusal. Fitted on dev.",
     )
-    check_coverage: float = Field(
-        0.5, ge=0, le=1,
-        description="Share of a reader's sentence's content words (other than its names and "
-        "numbers, which must all be there) that its passage must hold; measured on dev.",
+    composer_candidate: bool = Field(
+        True,
+        description="When the model's grounded answer and the extractive composer's pick are "
+        "different sentences, verify both and decide on the likelier (a second, short model "
+        "call). Measured in the README.",
     )
-    check_similarity: float = Field(
-        0.35, ge=-1, le=1,
-        description="A reader's sentence is supported by a passage only if its MiniLM cosine "
-        "with one of the passage's sentences (or the whole passage) is at least this; measured "
-        "on the dev split (see README).",
+    answer_form: Literal["phrase", "quote"] = Field(
+        "phrase",
+        description="How an answer reads: phrase (the grounded span alone, '5 hours [1]') or "
+        "quote (the span and the sentence it is in). Measured in the README.",
     )
     index_batch: int = Field(
         1024, ge=1, description="Chunks embedded and committed together while indexing."
@@ -105,6 +134,11 @@ class Settings(BaseSettings):
         description="Article files larger than this many megabytes are skipped with a warning "
         "(checked from the file size, before reading), so one huge file can't stall or exhaust "
         "the indexing of the rest.",
+    )
+    reply_cache: Path | None = Field(
+        None,
+        description="For measuring only: a folder where the model's replies are recorded and "
+        "replayed by prompt, so an eval of the code after the model doesn't ask it again.",
     )
     ui_auth: str | None = Field(
         None, description="user:password to require a login in the web chat."

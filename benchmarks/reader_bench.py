@@ -84,34 +84,39 @@ def sample_items(n: int, path: Path | None = None) -> list:
 
 class OwnCaches:
     """Gives each side its own KV cache on one shared `LocalModel` (see the module docstring),
-    of which a side reuses at most its first `fixed[side]` tokens (no limit without an entry).
+    of which a side reuses at most its first `fixed[side]` tokens per slot (no limit without
+    an entry).
 
     It reaches into the model: `ctx` (llama.cpp's context: `memory_seq_rm`,
-    `get_state_seq_data`, `set_state_seq_data`) and `_cached` (the tokens the context holds;
-    `LocalModel` reuses only the common prefix of these and the next prompt, and drops the rest
-    of the KV cache, so cutting this list cuts what is reused).
+    `get_state_seq_data`, `set_state_seq_data`) and `_cached` (per slot, the tokens the
+    context's sequence holds; `LocalModel` reuses only the common prefix of these and the next
+    prompt, and drops the rest, so cutting a list cuts what is reused).
     """
 
     def __init__(self, model, fixed: Mapping[str, int] | None = None) -> None:
         self.model = model
         self.fixed = dict(fixed or {})
-        self._saved: dict[str, tuple[bytes | None, list[int]]] = {}
+        self._saved: dict[str, list[tuple[bytes | None, list[int]]]] = {}
 
     @contextmanager
     def turn(self, side: str) -> Iterator[None]:
         ctx = self.model.ctx
-        state, tokens = self._saved.get(side, (None, []))
+        slots = len(self.model._cached)
+        saved = self._saved.get(side, [(None, [])] * slots)
         ctx.memory_seq_rm(-1, -1, -1)
-        if state is not None and tokens:
-            ctx.set_state_seq_data(state, 0)
-            self.model._cached = list(tokens[: self.fixed.get(side, len(tokens))])
-        else:
-            self.model._cached = []
+        for seq, (state, tokens) in enumerate(saved):
+            if state is not None and tokens:
+                ctx.set_state_seq_data(state, seq)
+                self.model._cached[seq] = list(tokens[: self.fixed.get(side, len(tokens))])
+            else:
+                self.model._cached[seq] = []
         try:
             yield
         finally:
-            tokens = list(self.model._cached)
-            self._saved[side] = (ctx.get_state_seq_data(0) if tokens else None, tokens)
+            self._saved[side] = [
+                (ctx.get_state_seq_data(seq) if tokens else None, list(tokens))
+                for seq, tokens in enumerate(self.model._cached)
+            ]
 
 
 def fixed_prefixes(model) -> dict[str, int]:
@@ -119,13 +124,13 @@ def fixed_prefixes(model) -> dict[str, int]:
     from the first passage on, tokenized as `LocalModel` tokenizes a prompt."""
     from llama_index.core.query_engine.citation_query_engine import CITATION_QA_TEMPLATE
 
-    from assistant.reader import SYSTEM
+    from assistant.read import SYSTEM
     from assistant.runtime import _common_prefix
 
     template = CITATION_QA_TEMPLATE.get_template().split("{context_str}")[0]
     sides = {
         "reader": lambda x: [{"role": "system", "content": SYSTEM},
-                             {"role": "user", "content": f'<passages>\n<passage id="1">{x}'}],
+                             {"role": "user", "content": f"Article: {x}"}],
         "naive_reader": lambda x: [{"role": "user", "content": f"{template}Source 1:\n{x}"}],
     }
 
@@ -211,20 +216,15 @@ def scores(items: Sequence, runs: Sequence[Run], articles: Mapping[str, str]) ->
 
 
 def reader_side(retriever, reader, settings) -> Callable[[object], Run]:
-    """The product's reader answer path, timed from the question to the checked answer."""
+    """The product's reader answer path, timed from the question to the decided answer."""
     from assistant import answer_path
-    from assistant.extractive import Extractive
     from assistant.models import Done, Token
     from assistant.runtime import Usage
 
     def ask(item) -> Run:
-        fallback = None
-        if settings.reader_fallback:  # as Engine.stream does (off by default)
-            def fallback():
-                return Extractive(retriever, settings).answer(item.question, [])
         started = time.perf_counter()
         first = answer = None
-        for event in answer_path.stream(item.question, [], retriever, reader, settings, fallback):
+        for event in answer_path.stream(item.question, [], retriever, reader, settings):
             if isinstance(event, Token) and first is None:
                 first = time.perf_counter() - started
             elif isinstance(event, Done):
@@ -233,7 +233,7 @@ def reader_side(retriever, reader, settings) -> Callable[[object], Run]:
         stats = answer.stats
         usages = []
         if "prompt_tokens" in stats:  # the model was asked (not gated before it)
-            usages.append(Usage(**{k: stats[k] for k in Usage.__dataclass_fields__}))
+            usages.append(Usage(**{k: stats.get(k, 0.0) for k in Usage.__dataclass_fields__}))
         return Run(answer, elapsed, first, usages)
 
     return ask

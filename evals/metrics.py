@@ -112,8 +112,9 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "refusal_recall": "Share of unanswerable items that were refused.",
     "false_refusal_rate": "Share of answerable items that were refused (lower is better).",
     "quote_integrity": (
-        "Share of all returned citations whose quote == article_text[start:end], the article "
-        "text read from the corpus directory with UTF-8."
+        "Share of all returned citations (and closest passages of 'not sure' answers) whose "
+        "quote == article_text[start:end], the article text read from the corpus directory "
+        "with UTF-8."
     ),
     "p50_ms": (
         "Median wall time of one answer() call (time.perf_counter around the call, items that "
@@ -423,8 +424,11 @@ def score_item(
         if uncited:
             reasons.append("fact not inside any cited quote: " + ", ".join(uncited))
 
+    # a "not sure" answer's closest passage is a quote too (numbered 0: it has no marker)
+    closest = getattr(answer, "closest", None)
+    quoted = list(answer.citations) + ([closest] if closest is not None else [])
     broken = tuple(
-        c.n for c in answer.citations
+        c.n for c in quoted
         if articles.get(c.article_id) is None or articles[c.article_id][c.start : c.end] != c.quote
     )
     for n in broken:
@@ -433,8 +437,8 @@ def score_item(
     return ItemResult(
         item=item, answer=answer, latency_ms=latency_ms, error=None, rank=rank, correct=correct,
         missing_patterns=missing, citation_checks=checks, citation_recall_ok=recall_ok,
-        uncited_patterns=uncited, quotes_total=len(answer.citations),
-        quotes_intact=len(answer.citations) - len(broken), broken_quotes=broken,
+        uncited_patterns=uncited, quotes_total=len(quoted),
+        quotes_intact=len(quoted) - len(broken), broken_quotes=broken,
         reasons=tuple(reasons), stages=stages_held(item, getattr(answer, "trace", None) or {}),
     )
 

@@ -49,6 +49,8 @@ def item_to_dict(result: ItemResult) -> dict[str, Any]:
             "refused": answer.refused,
             "question": answer.question,
             "retrieved": list(answer.retrieved),
+            "reply": (getattr(answer, "trace", None) or {}).get("reply"),
+            "stats": answer.stats,
             "citations": [
                 {
                     "n": c.n, "article_id": c.article_id, "title": c.title, "quote": c.quote,

@@ -72,8 +72,6 @@ def isolated(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     # the reader takes seconds an answer: tests that want it ask for it (`reader_settings`)
     monkeypatch.setenv("ASSISTANT_BACKEND", "extractive")
-    # a reader test sees what the reader and the check did, not the composer standing in
-    monkeypatch.setenv("ASSISTANT_READER_FALLBACK", "never")
     clear_engines()
     yield {"corpus": corpus, "data": data}
     clear_engines()

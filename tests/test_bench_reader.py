@@ -23,25 +23,34 @@ from benchmarks.reader_bench import OwnCaches, Run, interleave, summarise
 
 
 class FakeContext:
-    """What a llama.cpp context holds, reduced to a label: whose prompt its KV cache is of."""
+    """What a llama.cpp context holds, reduced to a label per sequence: whose prompt its KV
+    cache is of."""
 
     def __init__(self) -> None:
-        self.state: str | None = None
+        self.states: dict[int, str | None] = {}
+
+    @property
+    def state(self) -> str | None:
+        return self.states.get(0)
 
     def memory_seq_rm(self, seq: int, p0: int, p1: int) -> bool:
-        self.state = None
+        if seq == -1:
+            self.states.clear()
+        else:
+            self.states.pop(seq, None)
         return True
 
     def get_state_seq_data(self, seq: int) -> str | None:
-        return self.state
+        return self.states.get(seq)
 
     def set_state_seq_data(self, data, seq: int) -> int:
-        self.state = data
+        self.states[seq] = data
         return 1
 
 
 class FakeModel:
-    """Replies by a script; a word is a token; records whose cache each call found."""
+    """Replies by a script; a word is a token; records whose cache each call found. Like
+    `LocalModel` it has two cache slots; the stand-in reads and writes only the first."""
 
     n_ctx = 4096
     path = Path("fake-model.gguf")
@@ -51,22 +60,30 @@ class FakeModel:
     def __init__(self, reply) -> None:
         self.reply = reply
         self.ctx = FakeContext()
-        self._cached: list[str] = []
+        self._cached: list[list[str]] = [[], []]
         self.last: Usage | None = None
+        self.last_openings: dict[str, float] = {}
         self.seen: list[tuple[str, str | None]] = []
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def stream(self, messages, max_tokens: int, opening_bias=None):
+    def choose(self, messages, options) -> dict[str, float]:
+        """The yes/no check: the script's reply opens with one option, which gets it all."""
+        reply = self.reply(messages)
+        self.last = Usage(len("\n".join(m["content"] for m in messages).split()), 0, 1, 0.1, 0.0, 0.1)
+        return {o: float(reply.startswith(o)) for o in options}
+
+    def stream(self, messages, max_tokens: int, grammar=None, openings=()):
         side = "reader" if messages[0]["role"] == "system" else "naive"
         self.seen.append((side, self.ctx.state))
         tokens = "\n".join(m["content"] for m in messages).split()
+        cached = self._cached[0]
         keep = 0
-        while keep < min(len(tokens), len(self._cached)) and tokens[keep] == self._cached[keep]:
+        while keep < min(len(tokens), len(cached)) and tokens[keep] == cached[keep]:
             keep += 1
-        self._cached = tokens
-        self.ctx.state = side
+        self._cached[0] = tokens
+        self.ctx.states[0] = side
         words = self.reply(messages).split(" ")[:max_tokens]
         try:
             for k, word in enumerate(words):
@@ -80,16 +97,17 @@ class FakeReader(LocalReader):
 
     def __init__(self, model: FakeModel) -> None:
         self.model = model
-        self._refusal_openings = set()
 
 
 def scripted(messages) -> str:
-    """The reader copies its first passage's first sentence; llama-index's prompt gets a guess."""
+    """The reader copies the first sentence it is shown, the check says yes, llama-index's
+    prompt gets a guess."""
     text = messages[-1]["content"]
-    passage = re.search(r'<passage id="1">(.*?)</passage>', text, re.S)
-    if passage:
-        first = re.split(r"(?<=[.!?])\s", passage.group(1).strip())[0]
-        return f"{first} [1]"
+    if text.startswith("Text:"):
+        return "YES"
+    first = re.search(r"^\[1\] (.*)$", text, re.M)
+    if first:
+        return f"SENTENCE: 1\nANSWER: {first.group(1)}"
     return "The sources do not say [1]."
 
 

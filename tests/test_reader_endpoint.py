@@ -28,9 +28,36 @@ from tests.scripted_llm import (
     require,
 )
 
-SUPPORTED = "Trump dispatched Steve Witkoff and Jared Kushner to Moscow [2]."
-HALLUCINATED = "Vladimir Putin then invited Elon Musk to the Kremlin for dinner [1]."
-BOGUS = "The envoys had five hours of talks with Putin [9]."
+NAMES = "Steve Witkoff and Jared Kushner"
+
+
+def line_of(content: str, phrase: str) -> int | None:
+    """The number of the shown sentence that holds `phrase`, as the model would point at it."""
+    for n, text in re.findall(r"^\[(\d+)\] (.*)$", content, re.M):
+        if phrase.lower() in text.lower():
+            return int(n)
+    return None
+
+
+def model(answers: dict[str, str | None] | None = None, *, verify: str = "YES", condensed=None):
+    """A scripted model that copies: for a question holding a key of `answers`, it points at
+    the sentence holding that phrase (None: it replies NONE). It answers the yes/no check with
+    `verify`, and a follow-up's rewrite with `condensed`."""
+    answers = {"Trump": NAMES} if answers is None else answers
+
+    def reply(messages):
+        content = messages[-1]["content"]
+        if content.startswith("Text:"):
+            return verify
+        if "standalone question" in content:
+            return condensed or ""
+        question = content.rsplit("Question:", 1)[-1]
+        phrase = next((a for q, a in answers.items() if q in question), None)
+        if phrase is None:
+            return "NONE"
+        return f"SENTENCE: {line_of(content, phrase) or 1}\nANSWER: {phrase}"
+
+    return reply
 
 
 @pytest.fixture
@@ -39,7 +66,14 @@ def scripted(built_index, monkeypatch):
     with ScriptedLLM() as server:
         monkeypatch.setenv("ASSISTANT_BACKEND", "openai")
         monkeypatch.setenv("ASSISTANT_LLM_URL", server.url)
+        # only the model reads: the composer's pick is no candidate in these tests
+        monkeypatch.setenv("ASSISTANT_COMPOSER_CANDIDATE", "0")
         yield server
+
+
+def reads(server) -> list[dict]:
+    """The requests that asked the model to read the evidence (not to check or condense)."""
+    return [r for r in server.requests if r["messages"][0]["role"] == "system"]
 
 
 def test_the_reader_is_the_default(monkeypatch):
@@ -47,57 +81,132 @@ def test_the_reader_is_the_default(monkeypatch):
     assert Settings().backend == "reader"
 
 
-def test_only_supported_sentences_reach_the_user(scripted, built_index):
-    scripted.say(f"{HALLUCINATED} {SUPPORTED} {BOGUS}")
+def test_a_copied_phrase_is_the_answer_and_its_sentence_the_citation(scripted, built_index):
+    scripted.say(model())
     result = answer(QUESTION)
     assert not result.refused
-    assert "Musk" not in result.text and "[9]" not in result.text
-    assert "Witkoff" in result.text and "five hours" in result.text
-    assert result.stats["dropped"] == 1
-    assert any("Witkoff" in c.quote for c in result.citations)
-    assert any("five hours" in c.quote for c in result.citations)
+    # the article's own words (the span the phrase was found in), then the marker
+    assert re.fullmatch(r"Steve Witkoff and (\S+ )*Jared Kushner \[1\]", result.text)
+    (citation,) = result.citations
+    assert result.text.removesuffix(" [1]") in citation.quote
     assert_grounded(result, built_index["corpus"])
 
 
-def test_passages_go_to_the_model_as_delimited_data(scripted):
-    scripted.say(SUPPORTED)
-    answer(QUESTION)
-    (request,) = scripted.requests
-    system, user = request["messages"]
-    assert system["role"] == "system" and "not instructions" in system["content"]
-    assert "Witkoff" not in system["content"]
-    block = user["content"].split("<passages>")[1].split("</passages>")[0]
-    assert "Witkoff" in block and '<passage id="1">' in block
-    assert user["content"].rstrip().endswith(f"Question: {QUESTION}")
-    assert request["temperature"] == 0
+def test_a_phrase_pointed_at_the_wrong_sentence_cites_the_sentence_that_holds_it(scripted, built_index):
+    def wrong_pointer(messages):
+        right = model()(messages)
+        if right.startswith("SENTENCE:"):
+            n = line_of(messages[-1]["content"], NAMES)
+            return right.replace(f"SENTENCE: {n}", f"SENTENCE: {1 if n != 1 else 2}")
+        return right
+
+    scripted.say(wrong_pointer)
+    result = answer(QUESTION)
+    assert not result.refused and "Witkoff" in result.text
+    assert result.text.removesuffix(" [1]") in result.citations[0].quote
+    assert_grounded(result, built_index["corpus"])
 
 
-def test_a_reply_with_nothing_supported_is_a_refusal(scripted):
-    scripted.say("I cannot help with that. The top news video is about the weather in Paris.")
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "two American envoys close to the president",  # a paraphrase: no sentence says it
+        "Elon Musk and Peter Thiel",  # made up
+    ],
+)
+def test_a_phrase_no_shown_sentence_holds_is_no_answer(scripted, phrase):
+    scripted.say(model({"Trump": phrase}))
+    result = answer(QUESTION)
+    assert result.refused and not result.citations
+    assert "Musk" not in result.text and "envoys close" not in result.text
+
+
+def test_a_phrase_from_an_article_that_was_not_shown_is_no_answer(scripted, built_index):
+    """True in the corpus, but not in the evidence the model was given: never cited."""
+    from index.corpus import load_corpus
+
+    sentences = [
+        s.strip()
+        for a in load_corpus(built_index["corpus"])[0]
+        for s in re.split(r"(?<=[.!?])\s+", a.text)
+        if 40 < len(s.strip()) < 160
+    ]
+
+    def from_elsewhere(messages):
+        content = messages[-1]["content"]
+        if content.startswith("Text:"):
+            return "YES"
+        unseen = next(s for s in sentences if s[:30] not in content)
+        return f"SENTENCE: 99\nANSWER: {unseen}"
+
+    scripted.say(from_elsewhere)
     result = answer(QUESTION)
     assert result.refused and not result.citations
 
 
-def test_the_refusal_phrase_is_a_refusal(scripted):
-    scripted.say("NOT IN THE ARTICLES")
+def test_none_is_a_refusal(scripted):
+    scripted.say(model({}))
     result = answer(QUESTION)
     assert result.refused and not result.citations and "don't say" in result.text
 
 
+def test_a_grounded_phrase_the_check_rejects_is_not_an_answer(scripted):
+    scripted.say(model(verify="NO"))
+    result = answer(QUESTION)
+    assert result.refused and not result.citations
+
+
+def test_a_multi_part_question_says_which_part_the_articles_do_not_answer(scripted, built_index):
+    scripted.say(model({"Trump": NAMES, "capital": None}))
+    result = answer(f"{QUESTION[:-1]}, and what is the capital of Australia?")
+    assert not result.refused
+    said, missing = result.text.splitlines()
+    assert "Witkoff" in said and said.endswith("[1]")
+    assert missing.startswith("The articles don't say") and "capital of Australia" in missing
+    assert len(reads(scripted)) == 2  # each part read on its own
+    assert_grounded(result, built_index["corpus"])
+
+
+def test_the_reply_form_is_the_only_form_read(scripted):
+    """Free prose, even true and with a marker, is not parsed for an answer."""
+    scripted.say(f"Trump dispatched {NAMES} to Moscow [1].")
+    result = answer(QUESTION)
+    assert result.refused and not result.citations
+
+
+def test_sentences_go_to_the_model_numbered_as_data(scripted):
+    scripted.say(model())
+    answer(QUESTION)
+    request = reads(scripted)[0]
+    system, user = request["messages"]
+    assert "not instructions" in system["content"] and "Witkoff" not in system["content"]
+    content = user["content"]
+    assert re.search(r"^Article: ", content, re.M)
+    numbered = re.findall(r"^\[(\d+)\] ", content, re.M)
+    assert [int(n) for n in numbered] == list(range(1, len(numbered) + 1))
+    assert line_of(content, "Witkoff")
+    assert content.rstrip().endswith(f"Question: {QUESTION}")
+    assert request["temperature"] == 0
+
+
 def test_the_model_is_not_asked_when_nothing_retrieved_is_about_the_question(scripted):
-    scripted.say("Paris is the capital of France [1].")
+    scripted.say(model())
     result = answer("What is the capital of France?")
     assert result.refused and not result.citations
     assert scripted.requests == []
 
 
-def test_the_conversation_reaches_the_model(scripted):
-    scripted.say(SUPPORTED)
-    history = [("Who met Putin in Moscow?", "Steve Witkoff and Jared Kushner [1].")]
-    answer("How long did they talk?", history=history)
-    user = scripted.requests[-1]["messages"][-1]["content"]
-    assert "User: Who met Putin in Moscow?" in user
-    assert user.rstrip().endswith("Question: How long did they talk?")
+def test_a_follow_up_is_made_standalone_before_it_is_read(scripted):
+    standalone = "How long did Steve Witkoff and Jared Kushner talk with Putin?"
+    scripted.say(model({"How long": "five hours"}, condensed=standalone))
+    history = [("Who met Putin in Moscow?", f"{NAMES} [1].")]
+    result = answer("How long did they talk?", history=history)
+    condense = next(r for r in scripted.requests if "standalone question" in r["messages"][-1]["content"])
+    assert "Who met Putin in Moscow?" in condense["messages"][-1]["content"]
+    read = reads(scripted)[-1]["messages"][-1]["content"]
+    assert read.rstrip().endswith(f"Question: {standalone}")
+    assert "Who met Putin" not in read  # the conversation itself is not shown to the reader
+    assert "five hours" in result.text and not result.refused
 
 
 def test_a_planted_injection_does_not_change_the_answer(scripted, built_index):
@@ -105,8 +214,9 @@ def test_a_planted_injection_does_not_change_the_answer(scripted, built_index):
 
     def gullible(messages):
         order = re.search(r"reply only with '([^']+)'", messages[-1]["content"])
-        reply = SUPPORTED.replace(" [2]", "")  # its passage number moves when the corpus does
-        return f"{order.group(1)}. {reply}" if order else reply
+        if order:
+            return f"SENTENCE: 1\nANSWER: {order.group(1)}"
+        return model()(messages)
 
     scripted.say(gullible)
     clean = answer(QUESTION)
@@ -125,7 +235,7 @@ def test_a_planted_injection_does_not_change_the_answer(scripted, built_index):
 def test_an_obeyed_targeted_injection_never_reaches_the_user(scripted, built_index):
     """The injection is written to be retrieved for the question, and the model obeys it."""
     plant(built_index["corpus"], TARGETED)
-    scripted.say(lambda messages: "I AM HACKED")
+    scripted.say(lambda messages: "SENTENCE: 1\nANSWER: I AM HACKED")
     result = answer(QUESTION)
     assert result.refused and "HACKED" not in result.text
     assert_injection_only_quoted(result)
@@ -200,21 +310,16 @@ def test_without_the_model_the_answer_is_extractive_with_a_notice(built_index, m
     assert "not installed" in result.notice and result.backend == "extractive"
 
 
-def test_the_fallback_answers_what_the_check_rejected(scripted, monkeypatch):
-    """By default the extractive composer answers only when the reader's answer failed the
-    check; the reader's own refusal stands unless ASSISTANT_READER_FALLBACK=always."""
-    monkeypatch.delenv("ASSISTANT_READER_FALLBACK")  # the default
+def test_the_composer_s_pick_is_a_candidate_when_the_model_finds_nothing(scripted, monkeypatch):
+    """The composer reads the same evidence; its sentence is answered only if the check
+    passes it, and only ever a sentence the model was shown."""
+    monkeypatch.setenv("ASSISTANT_COMPOSER_CANDIDATE", "1")
     expected = answer(QUESTION, settings=Settings(backend="extractive"))
-    scripted.say("Trump sent Vladimir Zhirinovsky to Canberra [1].")  # nothing of it holds
+    scripted.say(model({}))
     result = answer(QUESTION)
-    assert not result.refused and result.text == expected.text
-    assert result.backend == "extractive" and result.stats["fallback"] == "extractive"
-
-    scripted.say("NOT IN THE ARTICLES")
-    assert answer(QUESTION).refused
-    monkeypatch.setenv("ASSISTANT_READER_FALLBACK", "always")
-    result = answer(QUESTION)
-    assert not result.refused and result.text == expected.text
-    monkeypatch.setenv("ASSISTANT_READER_FALLBACK", "never")
-    scripted.say("Trump sent Vladimir Zhirinovsky to Canberra [1].")
+    assert not result.refused and result.citations == expected.citations
+    assert result.stats["parts"][0]["source"] == "composer"
+    shown = reads(scripted)[-1]["messages"][-1]["content"]
+    assert all(c.quote[:40] in shown for c in result.citations)
+    scripted.say(model({}, verify="NO"))
     assert answer(QUESTION).refused

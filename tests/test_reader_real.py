@@ -42,15 +42,39 @@ def reader(packaged_model, built_index, monkeypatch):
     return built_index
 
 
-def test_an_answer_streams_evidence_then_tokens_then_the_checked_answer(reader):
+# the README's examples: a new user's first questions, asked on a fresh install
+README_EXAMPLES = [
+    ("Who did Trump send to Moscow to meet Putin?", "Witkoff"),
+    ("What share of the Donbas do Russian forces control?", "85"),
+]
+
+
+def test_the_readme_examples_are_answered_on_a_fresh_data_dir(packaged_model, isolated, monkeypatch):
+    """No index yet and no warm-up: the first answer builds the index, then reads cold."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_BACKEND", "reader")
+    assert not (isolated["data"] / "chroma").exists()
+    for question, expected in README_EXAMPLES:
+        assert question in readme
+        result = answer(question)
+        assert not result.refused and expected in result.text, (question, result.text)
+        assert_grounded(result, isolated["corpus"])
+        assert result.backend == "reader" and result.stats["prompt_tokens"] > 0
+
+
+def test_an_answer_streams_evidence_then_the_copied_phrase_then_the_answer(reader):
     events = list(answer_stream(QUESTION))
     assert isinstance(events[0], Retrieved) and events[0].sources
     assert isinstance(events[-1], Done)
-    assert any(isinstance(e, Token) for e in events[1:-1])
+    tokens = "".join(e.text for e in events if isinstance(e, Token))
+    assert "Witkoff" in tokens
+    assert "SENTENCE" not in tokens and "ANSWER" not in tokens  # the form is not shown
     result = events[-1].answer
     assert not result.refused and "Witkoff" in result.text
     assert_grounded(result, reader["corpus"])
-    assert result.stats["prompt_tokens"] > 0 and result.backend == "reader"
+    assert result.stats["parts"][0]["p_yes"] is not None  # the check was asked
 
 
 def test_after_the_warm_up_the_fixed_instructions_are_in_the_kv_cache(reader):
@@ -58,7 +82,7 @@ def test_after_the_warm_up_the_fixed_instructions_are_in_the_kv_cache(reader):
 
     get_engine(Settings()).warm()  # what the web chat does at start
     second = answer("How much of the Donbas do Russian forces hold at the moment?")
-    assert second.stats["cached_tokens"] >= 100  # the system prompt is ~130 tokens
+    assert second.stats["cached_tokens"] >= 100  # the instructions are ~150 tokens
     assert "85" in second.text
     assert_grounded(second, reader["corpus"])
 
@@ -75,18 +99,3 @@ def test_planted_instructions_change_no_answer(reader):
     assert [(c.article_id, c.quote) for c in poisoned.citations] == [
         (c.article_id, c.quote) for c in clean.citations
     ]
-
-
-def test_a_refusal_bias_keeps_the_real_model_from_opening_with_the_refusal(packaged_model):
-    from assistant.reader import REFUSAL_PHRASE, Prompt, local_reader
-
-    settings = Settings()
-    reader = local_reader(packaged_model, settings.llm_threads, settings.llm_context)
-    messages = (
-        {"role": "system", "content": f"Whatever the user writes, reply with exactly: {REFUSAL_PHRASE}"},
-        {"role": "user", "content": "Hello."},
-    )
-    plain = "".join(reader.stream(Prompt(messages), 4))
-    biased = "".join(reader.stream(Prompt(messages, refusal_bias=30.0), 4))
-    assert plain.startswith("NOT")
-    assert biased.strip() and not biased.lstrip().startswith("NOT")

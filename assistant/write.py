@@ -1,0 +1,139 @@
+"""Write: the answer a person reads, from what was grounded and decided, with its citations.
+
+The answer is the article's own words for what the model pointed at (the grounded span, so it
+is always a verbatim part of the quote under it), each followed by the marker of the sentence
+it is in, and each cited sentence a `Citation` with exact offsets. A question of several parts
+answers each part on its own line, and says which parts the articles don't answer instead of
+dropping them; a count that two articles give differently is said to differ. "Not sure" is a refusal that shows the closest passage as exactly that, in
+`Answer.closest`, never as a cited answer.
+
+Two forms (`ASSISTANT_ANSWER_FORM`, measured in the README): `phrase`, the span alone ("five
+hours [1]"), and `quote`, the span with the sentence it comes from ("five hours: “The talks
+lasted five hours, Ushakov said.” [1]"), which reads as a sentence, carries what a short span
+leaves out (the second name of two), and lets a person check the answer without looking down.
+A span that is most of its sentence is shown as the sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.decide import Verdict
+from assistant.evidence import Line
+from assistant.ground import Grounded
+from assistant.models import Citation
+from assistant.text import words
+
+REFUSAL = (
+    "The articles don't say. I found nothing in the indexed articles that answers this question."
+)
+UNSURE = (
+    "I'm not sure the articles answer this. The closest passage I found is shown below; it may "
+    "not say what you asked."
+)
+NOT_SAID = "The articles don't say"
+DIFFER = "The articles differ"
+
+
+@dataclass(frozen=True)
+class PartAnswer:
+    """One part of a question as decided: the grounded phrases it is answered with, if any."""
+
+    asked: str
+    verdict: Verdict
+    grounded: tuple[Grounded, ...] = ()
+    counts: bool = False  # the part asks for a number, which articles may report differently
+
+
+@dataclass(frozen=True)
+class Written:
+    text: str
+    citations: list[Citation]
+    refused: bool
+    closest: Citation | None = None
+
+
+def write(parts: Sequence[PartAnswer], *, form: str = "quote", max_citations: int = 3) -> Written:
+    answered = [p for p in parts if p.verdict is Verdict.ANSWER and p.grounded]
+    if not answered:
+        unsure = next((p for p in parts if p.verdict is Verdict.UNSURE and p.grounded), None)
+        if unsure is not None:
+            return Written(UNSURE, [], True, closest=cite(unsure.grounded[0].line, 1))
+        return Written(REFUSAL, [], True)
+    numbers: dict[tuple[str, int], int] = {}
+    citations: list[Citation] = []
+
+    def marker(line: Line) -> int | None:
+        key = (line.passage.article_id, line.unit.start)
+        if key not in numbers:
+            if len(citations) == max_citations:
+                return None
+            numbers[key] = len(citations) + 1
+            citations.append(cite(line, numbers[key]))
+        return numbers[key]
+
+    lines = []
+    several = len(parts) > 1
+    for part in parts:
+        if part.verdict is not Verdict.ANSWER or not part.grounded:
+            lines.append(f"{NOT_SAID}: {part.asked}")
+            continue
+        said = _say(part.grounded, marker, form)
+        if part.counts and _differ(part.grounded):
+            said = f"{DIFFER}: {said}"
+        lines.append(f"{part.asked} {said}" if several else said)
+    return Written("\n".join(lines), citations, False)
+
+
+def _say(grounded: Sequence[Grounded], marker, form: str) -> str:
+    """The part's grounded spans, those of one sentence together, each sentence's marker after
+    its spans (and, in the quote form, the sentence itself)."""
+    by_line: dict[int, list[Grounded]] = {}
+    for g in grounded:
+        spans = by_line.setdefault(g.line.n, [])
+        if all(g.text != s.text for s in spans):
+            spans.append(g)
+    pieces = []
+    for spans in by_line.values():
+        n = marker(spans[0].line)
+        if n is None:
+            continue
+        line = spans[0].line
+        text = ", ".join(s.text for s in spans)
+        if form == "quote" and not _is_most_of(text, line.unit.text):
+            pieces.append(f"{text}: “{line.unit.text}” [{n}]")
+        elif form == "quote":
+            pieces.append(f"{line.unit.text} [{n}]")
+        else:
+            pieces.append(f"{text} [{n}]")
+    return "; ".join(pieces)
+
+
+def _differ(grounded: Sequence[Grounded]) -> bool:
+    """Whether two articles give the count with no number in common (eleven wounded in one
+    report, six in another): the reader is told, not handed one figure as the fact."""
+    by_article: dict[str, set[str]] = {}
+    for g in grounded:
+        figures = {w for w in words(g.text) if w[0].isdigit()}
+        if figures:
+            by_article.setdefault(g.line.passage.article_id, set()).update(figures)
+    found = list(by_article.values())
+    return any(not (a & b) for i, a in enumerate(found) for b in found[i + 1 :])
+
+
+def _is_most_of(span: str, sentence: str) -> bool:
+    return len(span) >= 0.6 * len(sentence)
+
+
+def cite(line: Line, n: int) -> Citation:
+    unit = line.unit
+    return Citation(
+        n=n,
+        article_id=line.passage.article_id,
+        title=line.passage.title,
+        quote=unit.text,
+        start=unit.start,
+        end=unit.end,
+        score=round(line.passage.score, 4),
+    )
