@@ -14,6 +14,13 @@ SEED and the category's name, so a category's draw does not move when another ca
 Paraphrases are test items: they ask what a dev or test original asks in words the code was
 not tuned on, which is what the test split is for. MOVED_TO_DEV then overrides the draw.
 
+Items whose id starts with DEV_ONLY_PREFIX ("dx-") are dev-only additions, written after the
+split to give the tuning split more data (issue 25: the yes/no answerability decision had too
+few dev items to tune on). They are always dev, and they are left out of the per-category draw
+of originals (and of the paraphrase draw), so adding them does not move a single existing item:
+the draw samples from the same sorted ids as before. Test stays what it was; it is only dev
+that grows.
+
 The 20 paraphrased originals were drawn the same way (PARAPHRASE_QUOTA per category, seeded
 with SEED, "paraphrase" and the category) before a word of them was written.
 """
@@ -39,16 +46,34 @@ MOVED_TO_DEV: dict[str, str] = {
     "m06-p1": "two facts from two passages in one sentence; the check learnt to split clauses",
     "m06-p2": "two facts from two passages in one sentence; the check learnt to split clauses",
     "n06-p1": "the reader wrote 'X is emphasized in passage [2]'; such sentences are now markers",
+    # issue 25: named in commits that changed code for them before the split existed, so tuned on
+    **{
+        item: "named in a commit that changed the composer for it before the split existed"
+        for item in ("n06", "u08", "m02", "m08", "f28", "n04", "f10", "u01", "n07", "n09")
+    },
 }
+
+# issue 25: ids with this prefix are dev-only additions, never drawn (see the module docstring)
+DEV_ONLY_PREFIX = "dx-"
 
 # how many originals of each category get two paraphrases each (20 in all)
 PARAPHRASE_QUOTA: dict[str, int] = {"factoid": 8, "table": 3, "multi": 3, "followup": 3, "unanswerable": 3}
 
 
+def is_dev_only(item_id: str) -> bool:
+    """A dev-only addition (issue 25): written for tuning, so it never goes to test."""
+    return item_id.startswith(DEV_ONLY_PREFIX)
+
+
 def _originals(items: Iterable[EvalItem]) -> dict[str, list[str]]:
+    """The ids each draw samples from, sorted per category.
+
+    Dev-only additions are left out: were they in, every category they join would sample from
+    a longer list and the seeded draw of the existing items would change.
+    """
     by_category: dict[str, list[str]] = {name: [] for name in CATEGORIES}
     for item in items:
-        if item.paraphrase_of is None:
+        if item.paraphrase_of is None and not is_dev_only(item.id):
             by_category[item.category].append(item.id)
     return {name: sorted(ids) for name, ids in by_category.items()}
 
@@ -68,7 +93,8 @@ def derive_splits(items: Sequence[EvalItem]) -> dict[str, str]:
     splits = {}
     for item in items:
         split = "test" if item.paraphrase_of is not None or item.id in test else "dev"
-        splits[item.id] = "dev" if item.id in MOVED_TO_DEV else split
+        # overrides the paraphrase rule too: a reworded dev-only item was written for tuning
+        splits[item.id] = "dev" if item.id in MOVED_TO_DEV or is_dev_only(item.id) else split
     return splits
 
 
