@@ -105,3 +105,20 @@ def test_the_sources_panel_names_the_question_it_belongs_to():
     answer = Answer("Witkoff went [1].", [citation()])
     out = render.sources_html(answer, {}, turn=0, asked="Who <went>?")
     assert "For “Who &lt;went&gt;?”" in out
+
+
+def test_a_question_of_several_parts_is_answered_a_line_per_part():
+    out = render.answer_html(
+        "Who met Putin? Witkoff [1]\nThe articles don't say: what he ate", [citation()], 0, False
+    )
+    first, second = out.removeprefix('<div class="answer">').removesuffix("</div>").split("<br>")
+    assert 'data-cite="0:1"' in first and second.startswith("The articles don&#x27;t say")
+
+
+def test_not_sure_shows_the_closest_passage_as_that_not_as_a_source():
+    answer = Answer("I'm not sure the articles answer this.", [], True, closest=citation())
+    message = render.answer_html(answer.text, [], 0, True, unsure=True)
+    assert "Not sure" in message and "Not in the articles" not in message and "cite" not in message
+    panel = render.sources_html(answer, {"a1": ("Envoys meet in Moscow", ARTICLE)}, turn=0)
+    assert "closest passage" in panel and "may not answer" in panel
+    assert "<mark>Steve Witkoff &amp; Jared Kushner met &lt;Putin&gt; for five hours.</mark>" in panel

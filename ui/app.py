@@ -169,7 +169,8 @@ class ChatUI:
             prefixes = list(render.word_prefixes(answer.text))
         for prefix in prefixes:
             html_text = render.answer_html(
-                prefix, answer.citations, turn, answer.refused, streaming=prefix != answer.text
+                prefix, answer.citations, turn, answer.refused, streaming=prefix != answer.text,
+                unsure=answer.closest is not None,
             )
             session.messages[-1] = _bot(html_text)
             yield _chat_out(session)
@@ -191,7 +192,8 @@ class ChatUI:
             turn, n = (int(part) for part in str(evt.cite).split(":"))
             past = (session or Session()).turns[turn]
             answer = past.answer
-            citation = next(c for c in answer.citations if c.n == n)
+            shown = [*answer.citations, *([answer.closest] if answer.closest else [])]
+            citation = next(c for c in shown if c.n == n)
         except (AttributeError, ValueError, IndexError, StopIteration, TypeError):
             return gr.skip(), render.notice_html("That source belongs to a chat that has ended.")
         texts = self._texts(answer)
@@ -235,10 +237,11 @@ class ChatUI:
         return render.corpus_html(len(ids), [texts[i][0] for i in ids if i in texts])
 
     def _texts(self, answer: Answer) -> dict:
-        if not answer.citations:
+        shown = [*answer.citations, *([answer.closest] if answer.closest else [])]
+        if not shown:
             return {}
         try:
-            return self.engine.store.article_texts(c.article_id for c in answer.citations)
+            return self.engine.store.article_texts(c.article_id for c in shown)
         except Exception:
             log.exception("reading cited articles failed")
             return {}

@@ -31,16 +31,25 @@ def cite_link(turn: int, n: int, title: str) -> str:
 
 
 def answer_html(
-    text: str, citations: Sequence[Citation], turn: int, refused: bool, streaming: bool = False
+    text: str,
+    citations: Sequence[Citation],
+    turn: int,
+    refused: bool,
+    streaming: bool = False,
+    unsure: bool = False,
 ) -> str:
     """One chat message: the answer with each known `[n]` turned into a link to its source.
 
     While `streaming`, the message carries the class `streaming` (a cursor shows it is not done).
+    A question of several parts is answered a line per part. `unsure`: a refusal that has a
+    closest passage to show (in the sources panel, marked as not an answer).
     """
     state = " streaming" if streaming else ""
     if refused:
+        tag = "Not sure" if unsure else "Not in the articles"
+        kind = "refusal unsure" if unsure else "refusal"
         return (
-            f'<div class="refusal{state}"><span class="refusal-tag">Not in the articles</span>'
+            f'<div class="{kind}{state}"><span class="refusal-tag">{tag}</span>'
             f"<p>{html.escape(text)}</p></div>"
         )
     titles = {c.n: c.title for c in citations}
@@ -49,8 +58,10 @@ def answer_html(
         n = int(match.group(1))
         return cite_link(turn, n, titles[n]) if n in titles else match.group(0)
 
-    text = " ".join(text.split())  # one line: the chat's markdown leaves an HTML block alone
-    return f'<div class="answer{state}">{_MARKER.sub(link, html.escape(text))}</div>'
+    # each line kept, as one HTML line (the chat's markdown leaves an HTML block alone)
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    body = "<br>".join(_MARKER.sub(link, html.escape(line)) for line in lines)
+    return f'<div class="answer{state}">{body}</div>'
 
 
 def draft_html(text: str) -> str:
@@ -128,6 +139,16 @@ def sources_html(
 
     `asked` is the question as typed; the panel names it, since it may show an earlier turn.
     """
+    caption = (
+        f'<div class="sources-for">For “{html.escape(_clip(asked, 90))}”</div>' if asked else ""
+    )
+    if answer is not None and answer.refused and answer.closest is not None:
+        card = _card(answer.closest, texts.get(answer.closest.article_id), turn, False)
+        note = (
+            '<p class="muted closest-note">The closest passage found. It may not answer the '
+            "question, so it is not given as an answer.</p>"
+        )
+        return '<div class="sources closest">' + caption + note + card + "</div>"
     if answer is None or answer.refused or not answer.citations:
         hint = (
             "No sources: the articles don't answer this."
@@ -136,9 +157,6 @@ def sources_html(
         )
         return f'<div class="sources-empty">{html.escape(hint)}</div>'
     cards = [_card(c, texts.get(c.article_id), turn, c.n == active) for c in answer.citations]
-    caption = (
-        f'<div class="sources-for">For “{html.escape(_clip(asked, 90))}”</div>' if asked else ""
-    )
     return '<div class="sources">' + caption + "".join(cards) + "</div>"
 
 
