@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP = $(PYTHON) -m pip install --disable-pip-version-check -q
 
-.PHONY: chat test install install-model install-test
+.PHONY: chat test install install-model install-test measure
 
 chat: install
 	$(PYTHON) -m assistant index
@@ -24,3 +24,16 @@ install-test: install-model
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	$(PIP) -e ".[test,llm]"
+
+# The README's measurements, rebuilt from nothing into ~/.cache/news-assistant (slow: the reader
+# answers every eval question, ~40 min on 2 cores; its replies are recorded there, so a second
+# run that changes only what follows the model replays them in minutes).
+MEASURE ?= $(HOME)/.cache/news-assistant
+EVAL = ASSISTANT_DATA_DIR=$(MEASURE)/data ASSISTANT_REPLY_CACHE=$(MEASURE)/replies $(PYTHON) -m assistant eval
+measure: install-test
+	mkdir -p $(MEASURE)/runs
+	$(EVAL) --json $(MEASURE)/runs/seeds-reader.json --html $(MEASURE)/runs/seeds-reader.html
+	ASSISTANT_BACKEND=extractive $(EVAL) --json $(MEASURE)/runs/seeds-extractive.json
+	$(EVAL) --corpus newsarticles --json $(MEASURE)/runs/news-reader.json
+	ASSISTANT_BACKEND=extractive $(EVAL) --corpus newsarticles --json $(MEASURE)/runs/news-extractive.json
+	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m benchmarks.evidence_budget --split dev
