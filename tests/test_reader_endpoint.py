@@ -85,11 +85,20 @@ def test_a_copied_phrase_is_the_answer_and_its_sentence_the_citation(scripted, b
     scripted.say(model())
     result = answer(QUESTION)
     assert not result.refused
-    # the article's own words (the span the phrase was found in), then the marker
-    assert re.fullmatch(r"Steve Witkoff and (\S+ )*Jared Kushner \[1\]", result.text)
+    # the article's own words (the span the phrase was found in), its sentence quoted, the marker
+    span, quoted = re.fullmatch(r"(.+): “(.+)” \[1\]", result.text).groups()
+    assert re.fullmatch(r"Steve Witkoff and (\S+ )*Jared Kushner", span)
     (citation,) = result.citations
-    assert result.text.removesuffix(" [1]") in citation.quote
+    assert quoted == citation.quote and span in citation.quote
     assert_grounded(result, built_index["corpus"])
+
+
+def test_the_phrase_form_gives_the_span_alone(scripted, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_ANSWER_FORM", "phrase")
+    scripted.say(model())
+    result = answer(QUESTION)
+    assert re.fullmatch(r"Steve Witkoff and (\S+ )*Jared Kushner \[1\]", result.text)
+    assert result.text.removesuffix(" [1]") in result.citations[0].quote
 
 
 def test_a_phrase_pointed_at_the_wrong_sentence_cites_the_sentence_that_holds_it(scripted, built_index):
@@ -103,7 +112,7 @@ def test_a_phrase_pointed_at_the_wrong_sentence_cites_the_sentence_that_holds_it
     scripted.say(wrong_pointer)
     result = answer(QUESTION)
     assert not result.refused and "Witkoff" in result.text
-    assert result.text.removesuffix(" [1]") in result.citations[0].quote
+    assert "Witkoff" in result.citations[0].quote
     assert_grounded(result, built_index["corpus"])
 
 
