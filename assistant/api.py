@@ -31,6 +31,20 @@ def clean_question(question: str) -> str:
     return question[:MAX_QUESTION_CHARS]
 
 
+def article_text(article_id: str, *, settings: Settings | None = None) -> str:
+    """The text an article's citations index into, as it was indexed: a file's text exactly
+    as read (BOM and CRLF kept), an export row's text field. Raises KeyError for an id the
+    index doesn't hold."""
+    from assistant.engine import get_engine
+
+    engine = get_engine(settings)
+    engine.ensure_index()
+    texts = engine.store.article_texts([article_id])
+    if article_id not in texts:
+        raise KeyError(f"no article {article_id!r} in the index")
+    return texts[article_id][1]
+
+
 def answer_stream(question: str, history=None, *, settings: Settings | None = None):
     """`answer()` as it happens, for the web chat and the CLI.
 

@@ -132,7 +132,10 @@ def ask(question: str, as_json: bool) -> None:
 
 
 def _print_citation(c) -> None:
-    click.echo(f"[{c.n}] {c.title}  ({c.article_id}, chars {c.start}-{c.end})")
+    dated = f", {c.date}" if c.date else ""
+    click.echo(f"[{c.n}] {c.title}  ({c.article_id}{dated}, chars {c.start}-{c.end})")
+    if c.url:
+        click.echo(f"    {c.url}")
     click.echo(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="    ", subsequent_indent="    "))
 
 

@@ -75,7 +75,9 @@ class Engine:
         directory = Path(corpus_dir or self.settings.corpus_dir)
         emptied = False
         try:
-            articles, warnings = load_corpus(directory, self.settings.max_article_mb)
+            articles, warnings = load_corpus(
+                directory, self.settings.max_article_mb, self.settings.export_columns
+            )
         except EmptyCorpusError as err:
             articles, warnings, emptied = [], list(err.warnings), True
         with self._lock:

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 TERMS_CACHED = 16384  # passages' term sets kept (a few MB)
 OPENING = 4  # passages of an article that say what it reports (its title and first sentences)
-FORMAT = 1  # of the saved folder; bump when its layout, the tokenizer or the stemmer changes
+FORMAT = 2  # of the saved folder; bump when its layout, the tokenizer or the stemmer changes (2: dates)
 PARTIAL = ".partial-"  # a folder being written (a stray one is a killed build)
 STALE_PARTIAL_S = 3600  # a partial folder older than this is a killed build's, and removed
 MMAP_BYTES = 1 << 16  # smaller arrays are read, not memory-mapped
@@ -455,11 +455,15 @@ class _Chunks(Sequence[Hit]):
     """Every chunk as columns; `chunks[i]` is the Hit the store gave for row i."""
 
     def __init__(self, ids: _Strings, texts: _Strings, search_texts: _Strings, rows: np.ndarray,
-                 similarity: np.ndarray, articles: list[str], titles: list[str], kinds: list[str]) -> None:
+                 similarity: np.ndarray, articles: list[str], titles: list[str], kinds: list[str],
+                 dates: list[str | None] | None = None, urls: list[str | None] | None = None) -> None:
         self.ids, self.texts, self.search_texts = ids, texts, search_texts
         self.rows = rows  # per chunk: start, end, ordinal, article, title, kind (the last 3 indices)
         self.similarity = similarity
         self.articles, self.titles, self.kinds = articles, titles, kinds
+        # per article (by its index): its date and url, when known
+        self.dates = dates or [None] * len(articles)
+        self.urls = urls or [None] * len(articles)
         self._rows_by_id: dict[str, int] | None = None
 
     @classmethod
@@ -467,6 +471,7 @@ class _Chunks(Sequence[Hit]):
         articles: dict[str, int] = {}
         titles: dict[str, int] = {}
         kinds: dict[str, int] = {}
+        dated = {h.article_id: (h.date, h.url) for h in hits}
         rows = np.array(
             [
                 (
@@ -486,6 +491,7 @@ class _Chunks(Sequence[Hit]):
             rows,
             np.array([h.similarity for h in hits], dtype=np.float64),
             list(articles), list(titles), list(kinds),
+            [dated[a][0] for a in articles], [dated[a][1] for a in articles],
         )
 
     def arrays(self) -> dict:
@@ -495,7 +501,8 @@ class _Chunks(Sequence[Hit]):
         }
 
     def names(self) -> dict:
-        return {"chunk_articles": self.articles, "chunk_titles": self.titles, "chunk_kinds": self.kinds}
+        return {"chunk_articles": self.articles, "chunk_titles": self.titles, "chunk_kinds": self.kinds,
+                "chunk_article_dates": self.dates, "chunk_article_urls": self.urls}
 
     @classmethod
     def from_arrays(cls, info: dict, array, ragged) -> _Chunks:
@@ -507,6 +514,7 @@ class _Chunks(Sequence[Hit]):
             strings("chunk_ids"), strings("chunk_texts"), strings("chunk_search_texts"),
             array("chunk_rows"), array("chunk_similarity"),
             list(info["chunk_articles"]), list(info["chunk_titles"]), list(info["chunk_kinds"]),
+            list(info["chunk_article_dates"]), list(info["chunk_article_urls"]),
         )
         n = len(chunks.ids)
         if not (len(chunks.texts) == len(chunks.search_texts) == len(chunks.similarity) == n
@@ -536,6 +544,8 @@ class _Chunks(Sequence[Hit]):
             kind=self.kinds[kind],
             similarity=float(self.similarity[i]),
             search_text=self.search_texts[i],
+            date=self.dates[article],
+            url=self.urls[article],
         )
 
     def row(self, chunk_id: str) -> int | None:

@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field
 class Citation:
     """One numbered source of an answer: a verbatim passage and where it sits in its article.
 
-    `article_text[start:end] == quote` always holds, so any reader can check the citation.
+    `article_text(article_id)[start:end] == quote` always holds, so any reader can check the
+    citation. `date` (ISO YYYY-MM-DD) and `url` are the article's, when its front matter or its
+    export row says.
     """
 
     n: int
@@ -23,6 +25,8 @@ class Citation:
     start: int
     end: int
     score: float
+    date: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)

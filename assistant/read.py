@@ -110,7 +110,7 @@ def read_prompt(evidence: Evidence, question: str) -> Prompt:
 
 
 def render_evidence(evidence: Evidence) -> str:
-    """The numbered sentences, under their article's headline (once per article)."""
+    """The numbered sentences, under their article's headline and date (once per article)."""
     out: list[str] = []
     shown_title = None
     for line in evidence.lines:
@@ -118,7 +118,8 @@ def render_evidence(evidence: Evidence) -> str:
         if article != shown_title:
             if out:
                 out.append("")
-            out.append(f"Article: {data(line.passage.title)}")
+            dated = f" ({line.unit.date})" if line.unit.date else ""
+            out.append(f"Article: {data(line.passage.title)}{dated}")
             shown_title = article
         out.append(f"[{line.n}] {data(line.text)}")
     return "\n".join(out)

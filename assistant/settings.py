@@ -128,6 +128,12 @@ class Settings(BaseSettings):
         "or phrase (the span alone, '5 hours [1]'). Measured on dev in the README: the phrase "
         "alone drops what a short span leaves out (the second of two names).",
     )
+    export_columns: dict[str, str] | None = Field(
+        None,
+        description="For a CSV or JSONL export whose columns aren't named as usual: which column "
+        'holds each field, as JSON, e.g. {"text": "story", "date": "when"} (fields: id, title, '
+        "date, url, text).",
+    )
     index_batch: int = Field(
         1024, ge=1, description="Chunks embedded and committed together while indexing."
     )

@@ -136,4 +136,6 @@ def cite(line: Line, n: int) -> Citation:
         start=unit.start,
         end=unit.end,
         score=round(line.passage.score, 4),
+        date=unit.date,
+        url=unit.url,
     )

@@ -99,5 +99,5 @@ def _index_group(group: list[Article], store: Store, encoder: MiniLM) -> None:
     per_article = [chunk_article(a) for a in group]
     chunks = [c for cs in per_article for c in cs]
     vectors = encoder.encode([c.embed_text for c in chunks])
-    store.add_chunks(chunks, vectors, {a.id: a.title for a in group})
+    store.add_chunks(chunks, vectors, {a.id: a for a in group})
     store.mark(group, done=True, chunk_counts=[len(cs) for cs in per_article])

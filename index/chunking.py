@@ -18,7 +18,7 @@ from index import offline
 from index.corpus import BOM, Article
 from index.injection import addressed_to_machine
 
-VERSION = 3  # bump when units change, so existing indexes are rebuilt rather than mixed
+VERSION = 4  # bump when units or their titles change, so existing indexes are rebuilt, not mixed (4: headlines)
 MIN_TOKENS = 6  # a shorter piece ("U.S. ", "Top NewsVideo") is joined to the next one
 MAX_TOKENS = 120  # a longer sentence is cut by llama-index's SentenceSplitter
 
@@ -39,7 +39,10 @@ class Chunk:
 
 
 def chunk_article(article: Article) -> list[Chunk]:
-    spans = list(_spans(article.text))
+    """The article's units, from where its body begins (front matter is not indexed), with
+    offsets into its whole text."""
+    body = article.body_start
+    spans = [(s + body, e + body, k, t) for s, e, k, t in _spans(article.text[body:])]
     chunks = []
     for ordinal, (start, end, kind, embed_text) in enumerate(spans):
         if addressed_to_machine(article.text[start:end]):

@@ -64,6 +64,8 @@ class Hit:
     kind: str
     similarity: float  # cosine similarity to the query, or 0.0 when not searched densely
     search_text: str = ""  # what was embedded, when it differs from text (a table row)
+    date: str | None = None  # the article's, ISO YYYY-MM-DD, when known
+    url: str | None = None
 
     @property
     def matchable(self) -> str:
@@ -414,7 +416,7 @@ class Store:
                 embeddings=[[1.0]] * len(part),
                 documents=[a.text for a in part],
                 metadatas=[
-                    {"sha256": a.sha256, "done": done, "chunks": n, "title": a.title}
+                    {"sha256": a.sha256, "done": done, "chunks": n, "title": a.title, **_dated(a)}
                     for a, n in zip(part, counts[lo:hi])
                 ],
             )
@@ -440,7 +442,8 @@ class Store:
             self.chunks.delete(where={"article_id": {"$in": list(article_ids[lo : lo + 100])}})
 
     @_translated
-    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, titles: dict[str, str]) -> None:
+    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, articles: dict) -> None:
+        """`articles`: id -> the Article (its title, date and url go with each chunk)."""
         if chunks:
             self._check_writable()
             self._unseal()
@@ -450,7 +453,7 @@ class Store:
                 ids=[c.id for c in part],
                 embeddings=vectors[lo:hi],
                 documents=[c.text for c in part],
-                metadatas=[_chunk_meta(c, titles[c.article_id]) for c in part],
+                metadatas=[_chunk_meta(c, articles[c.article_id]) for c in part],
             )
 
     @_translated
@@ -504,10 +507,16 @@ class Store:
         return out
 
 
-def _chunk_meta(chunk: Chunk, title: str) -> dict:
+def _dated(article) -> dict:
+    """The date and url of an article as Chroma metadata (which holds no None: absent keys)."""
+    return {k: v for k, v in (("date", article.date), ("url", article.url)) if v}
+
+
+def _chunk_meta(chunk: Chunk, article) -> dict:
     meta = {
         "article_id": chunk.article_id,
-        "title": title,
+        "title": article.title,
+        **_dated(article),
         "ordinal": chunk.ordinal,
         "start": chunk.start,
         "end": chunk.end,
@@ -530,4 +539,6 @@ def _hit(chunk_id: str, text: str, meta: dict, similarity: float) -> Hit:
         kind=meta.get("kind", "sentence"),
         similarity=float(similarity),
         search_text=meta.get("embed_text", ""),
+        date=meta.get("date"),
+        url=meta.get("url"),
     )

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import EmptyCorpusError, load_corpus, read_article
+from index.corpus import EmptyCorpusError, headline, load_corpus, read_article
 from index.errors import CorpusError
 
 
@@ -20,8 +20,14 @@ def test_seeds_load_with_ids_titles_and_exact_text(isolated):
     assert by_id["003_da6a537bacec0b05"].title == (
         "Putin says Russia disagrees with parts of US plan to end Ukraine war"
     )
-    # "Top NewsVideo" is the first non-empty line of 001, so it is its headline by definition
-    assert by_id["001_879027de3d8b4ae6"].title == "Top NewsVideo"
+    # a saved page: "Top NewsVideo" and a lone "×" are page furniture, not the headline
+    assert by_id["001_879027de3d8b4ae6"].title == (
+        "Putin Rejects Key Parts of U.S. Peace Plan to End Ukraine War"
+    )
+    # the lede (a long sentence of prose) comes first; the headline is the line after it
+    assert by_id["000_a3e66bb6e1c6e4ee"].title == (
+        "Putin rejects key elements of U.S. plan to end Ukraine conflict"
+    )
     path = isolated["corpus"] / "002_349d635fff76aa66.txt"
     assert by_id["002_349d635fff76aa66"].text == path.read_text(encoding="utf-8")
 
@@ -136,3 +142,19 @@ def test_missing_and_empty_corpus_directories_are_clear_errors(tmp_path: Path):
         load_corpus(tmp_path / "bad")
     assert bad.value.warnings == ["skipped x.txt: is empty"]
     assert isinstance(bad.value, CorpusError)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Share this video\n×\nSkip to content\nCouncil Approves the Budget\nBody.", "Council Approves the Budget"),
+        ("Menu\nHome\nRail strike ends after pay deal\nBody.", "Rail strike ends after pay deal"),
+        # a headline may end with a question mark or a short full stop
+        ("Is the strike over?\nBody text.", "Is the strike over?"),
+        ("×\n# Notes\nbody", "# Notes"),
+        # only ledes: the first line with words, as before
+        ("The council met on Monday and approved the budget for next year after a long debate.", "The council met on Monday and approved the budget for next year after a long debate."),
+    ],
+)
+def test_the_headline_is_the_first_line_that_reads_as_one(text, expected):
+    assert headline(text) == expected

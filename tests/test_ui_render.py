@@ -122,3 +122,14 @@ def test_not_sure_shows_the_closest_passage_as_that_not_as_a_source():
     panel = render.sources_html(answer, {"a1": ("Envoys meet in Moscow", ARTICLE)}, turn=0)
     assert "closest passage" in panel and "may not answer" in panel
     assert "<mark>Steve Witkoff &amp; Jared Kushner met &lt;Putin&gt; for five hours.</mark>" in panel
+
+
+def test_a_source_card_shows_the_article_s_date_and_links_its_page():
+    dated = Citation(1, "feed:7", "Harbour <budget>", QUOTE, START, START + len(QUOTE), 0.6,
+                     date="2017-02-13", url="https://example.org/a?x=1&y=2")
+    answer = Answer("It passed [1].", [dated])
+    panel = render.sources_html(answer, {"feed:7": ("Harbour", ARTICLE)}, turn=0)
+    assert '<time class="source-date" datetime="2017-02-13">2017-02-13</time>' in panel
+    assert 'href="https://example.org/a?x=1&amp;y=2" target="_blank" rel="noopener noreferrer"' in panel
+    unsafe = Citation(1, "feed:7", "t", QUOTE, START, START + len(QUOTE), 0.6, url="javascript:alert(1)")
+    assert "javascript" not in render.sources_html(Answer("x [1]", [unsafe]), {}, turn=0)

@@ -170,11 +170,27 @@ def _card(citation: Citation, article: tuple[str, str] | None, turn: int, active
     return (
         f'<article class="{classes}" id="{source_id(turn, citation.n)}">'
         f'<header><span class="source-n">{citation.n}</span>'
-        f'<span class="source-title">{html.escape(citation.title)}</span></header>'
+        f'<span class="source-title">{html.escape(citation.title)}</span>{_dated(citation)}</header>'
         f'<p class="passage">{passage}</p>'
-        f"<footer><code>{html.escape(citation.article_id)}</code>"
+        f"<footer><code>{html.escape(citation.article_id)}</code>{_link(citation)}"
         f'<a class="open-article" href="#{source_id(turn, citation.n)}" '
         f'data-cite="{turn}:{citation.n}">Open article ›</a></footer></article>'
+    )
+
+
+def _dated(citation: Citation) -> str:
+    if not citation.date:
+        return ""
+    return f'<time class="source-date" datetime="{html.escape(citation.date)}">{html.escape(citation.date)}</time>'
+
+
+def _link(citation: Citation) -> str:
+    """The article's own page, when its export or front matter names one (http(s) only)."""
+    if not citation.url or not citation.url.lower().startswith(("http://", "https://")):
+        return ""
+    return (
+        f'<a class="source-url" href="{html.escape(citation.url, quote=True)}" target="_blank" '
+        'rel="noopener noreferrer">original ↗</a>'
     )
 
 

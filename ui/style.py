@@ -94,6 +94,8 @@ details.corpus ul { margin: .4rem 0 0 1.2rem; max-height: 12rem; overflow: auto;
   background: var(--color-accent); color: white;
 }
 .source-title { font-weight: 600; line-height: 1.3; }
+.source-date { color: var(--body-text-color-subdued); font-size: .85em; margin-left: .5em; white-space: nowrap; }
+.source-url { margin-left: auto; margin-right: .75em; font-size: .85em; }
 .source .passage { margin: .45rem 0; font-size: .93rem; line-height: 1.5; color: var(--body-text-color-subdued); }
 .source footer { display: flex; justify-content: space-between; align-items: center; gap: .5rem; font-size: .8rem; }
 .source code, .article-head code {
