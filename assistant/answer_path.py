@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from assistant import extractive
+from assistant import extractive, listing
 from assistant.decide import Signals, decide
 from assistant.evidence import Evidence, Line, budget_for, gather
 from assistant.followup import History, resolve, standalone
@@ -71,6 +71,10 @@ def stream(
 ) -> Iterator[Event]:
     """`reader` None: the extractive composer reads alone (no model installed, or chosen)."""
     started = time.perf_counter()
+    asked = listing.parse(question) if not history else None
+    if asked is not None:  # a question about the corpus: the index answers it, whole
+        yield Done(listing.answer(asked, retriever.keywords, settings.list_cap))
+        return
     asks = plan(question, history)
     if history and settings.followup == "model" and reader is not None and len(asks) == 1:
         condensed = condense(reader, question, history)

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         "or phrase (the span alone, '5 hours [1]'). Measured on dev in the README: the phrase "
         "alone drops what a short span leaves out (the second of two names).",
     )
+    list_cap: int = Field(
+        25, ge=1, le=500,
+        description="Most articles listed for a question about the corpus ('Which articles "
+        "mention X?'); the count is always given.",
+    )
     export_columns: dict[str, str] | None = Field(
         None,
         description="For a CSV or JSONL export whose columns aren't named as usual: which column "

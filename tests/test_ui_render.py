@@ -133,3 +133,10 @@ def test_a_source_card_shows_the_article_s_date_and_links_its_page():
     assert 'href="https://example.org/a?x=1&amp;y=2" target="_blank" rel="noopener noreferrer"' in panel
     unsafe = Citation(1, "feed:7", "t", QUOTE, START, START + len(QUOTE), 0.6, url="javascript:alert(1)")
     assert "javascript" not in render.sources_html(Answer("x [1]", [unsafe]), {}, turn=0)
+
+
+def test_a_list_of_articles_is_a_table_linked_to_its_sources():
+    rows = [Citation(1, "a1", "Envoys <meet>", QUOTE, START, START + len(QUOTE), 1.0, date="2017-02-13")]
+    out = render.listing_html(Answer("1 article mentions Witkoff:\n- Envoys [1]", rows), turn=2)
+    assert out.startswith('<div class="answer listing"><p>1 article mentions Witkoff:</p><table')
+    assert 'data-cite="2:1"' in out and "<td>2017-02-13</td>" in out and "Envoys &lt;meet&gt;" in out

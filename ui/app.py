@@ -167,6 +167,10 @@ class ChatUI:
             prefixes = [answer.text]
         else:  # an extractive answer has no draft: show it growing, as a reply being written
             prefixes = list(render.word_prefixes(answer.text))
+        if answer.stats.get("listing"):  # the index's list of articles: a table, at once
+            prefixes = []
+            session.messages[-1] = _bot(render.listing_html(answer, turn))
+            yield _chat_out(session)
         for prefix in prefixes:
             html_text = render.answer_html(
                 prefix, answer.citations, turn, answer.refused, streaming=prefix != answer.text,

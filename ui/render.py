@@ -64,6 +64,24 @@ def answer_html(
     return f'<div class="answer{state}">{body}</div>'
 
 
+def listing_html(answer: Answer, turn: int) -> str:
+    """A question about the corpus: the count, then a table of the articles, one row each:
+    headline, date, and the sentence that mentions the topic, linked to its source card."""
+    head = html.escape(answer.text.splitlines()[0]) if answer.text else ""
+    rows = "".join(
+        f"<tr><td>{cite_link(turn, c.n, c.title)}</td><td>{html.escape(c.title)}</td>"
+        f"<td>{html.escape(c.date or '')}</td><td>{html.escape(_clip(c.quote, 160))}</td></tr>"
+        for c in answer.citations
+    )
+    table = (
+        '<table class="listing"><thead><tr><th></th><th>Article</th><th>Date</th>'
+        f"<th>Mention</th></tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else ""
+    )
+    return f'<div class="answer listing"><p>{head}</p>{table}</div>'
+
+
 def draft_html(text: str) -> str:
     """The reader's reply while it is written: plain text, markers unlinked, not yet checked."""
     body = html.escape(" ".join(text.split())) or "Reading the passages…"

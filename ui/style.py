@@ -49,6 +49,8 @@ details.corpus ul { margin: .4rem 0 0 1.2rem; max-height: 12rem; overflow: auto;
 .evidence-list blockquote { margin: .2rem 0 .6rem; font-size: .9rem; }
 #chat .refusal { color: var(--body-text-color-subdued); font-style: italic; }
 #chat .refusal p { margin: .25rem 0 0; }
+#chat table.listing { border-collapse: collapse; margin-top: .4rem; font-size: .9em; }
+#chat table.listing th, #chat table.listing td { border-bottom: 1px solid var(--border-color-primary); padding: .2rem .5rem; text-align: left; vertical-align: top; }
 .refusal-tag {
   display: inline-block; font-style: normal; font-size: .75rem; font-weight: 700;
   text-transform: uppercase; letter-spacing: .05em; padding: .05rem .5rem; border-radius: 1rem;

@@ -1,0 +1,110 @@
+"""Questions about the corpus itself, answered from the index: "Which articles mention X?",
+"How many articles are about Y?", "List the articles that discuss Z".
+
+A reader shown five passages can't say which of 3,800 articles mention someone, and a guess at
+a count is worse than none. These questions have an exact answer in the keyword index: every
+article with a sentence holding all of the topic's words. So they never reach the model: the
+answer is the complete list (up to `Settings.list_cap`, with the count in the text), one
+citation per article, its headline, date and the sentence that mentions the topic, newest
+first where articles are dated. Only questions that ask about articles in so many words go
+this way; the eval sets' questions never do (a test checks).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.keywords import KeywordIndex
+from assistant.models import Answer, Citation
+from index.store import Hit
+
+_NOUN = r"(?:news\s+)?(?:articles?|stories|story|reports?|pieces?|items?)"
+_VERB = (
+    r"mention(?:s|ed)?|(?:are|is|were|was)\s+about|talk(?:s|ed)?\s+about|discuss(?:es|ed)?|"
+    r"cover(?:s|ed)?|report(?:s|ed)?\s+on|refer(?:s|red)?\s+to|name(?:s|d)?|about|on"
+)
+_ASKS = re.compile(
+    rf"^\s*(?P<how>which|what|how\s+many|list|show(?:\s+me)?|find)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?"
+    rf"{_NOUN}\s+(?:(?:that|which)\s+|do\s+|does\s+)?(?:in\s+the\s+corpus\s+)?"
+    rf"(?P<verb>{_VERB})\s+(?P<topic>.+?)\s*[?.!]*\s*$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A question about the corpus: the topic whose mentions are listed, or counted."""
+
+    topic: str
+    count_only: bool
+
+
+def parse(question: str) -> Listing | None:
+    """The listing a question asks for, or None for a question about the news itself."""
+    m = _ASKS.match(question)
+    if m is None:
+        return None
+    topic = m.group("topic").strip(" \"'“”‘’")
+    if not topic:
+        return None
+    return Listing(topic, m.group("how").lower().startswith("how"))
+
+
+def answer(listing: Listing, keywords: KeywordIndex, cap: int) -> Answer:
+    """Every article with a sentence holding all of the topic's words, newest first (then the
+    most mentions first), each cited by its first such sentence."""
+    terms = keywords.terms(listing.topic)
+    unknown = keywords.unknown_terms(listing.topic)
+    found: dict[str, list[Hit]] = {}
+    if terms and not unknown:
+        scores = keywords.scores(listing.topic)  # nonzero: holds one of the words at least
+        for row in np.flatnonzero(scores > 0):
+            hit = keywords.chunks[int(row)]
+            if hit.kind != "header" and terms <= keywords.terms(hit.matchable):
+                found.setdefault(hit.article_id, []).append(hit)
+        for hits in found.values():
+            hits.sort(key=lambda h: h.ordinal)
+    order = sorted(found, key=lambda a: (found[a][0].date or "", len(found[a])), reverse=True)
+    shown = order[:cap]
+    citations = [_cite(n, found[a][0]) for n, a in enumerate(shown, 1)]
+    count = len(found)
+    said = "article mentions" if count == 1 else "articles mention"
+    if count == 0:
+        text = f"No article mentions {listing.topic}."
+    elif listing.count_only:
+        text = f"{count} {said} {listing.topic}."
+    else:
+        text = f"{count} {said} {listing.topic}" + (
+            f"; the {cap} {_first(found)} are listed:" if count > cap else ":"
+        )
+    if citations:
+        text += "\n" + "\n".join(_line(c) for c in citations)
+    return Answer(
+        text,
+        citations,
+        refused=False,
+        question=listing.topic,
+        retrieved=shown,
+        backend="index",
+        stats={"listing": {"topic": listing.topic, "count": count, "shown": len(shown)}},
+    )
+
+
+def _first(found: dict[str, list[Hit]]) -> str:
+    dated = any(hits[0].date for hits in found.values())
+    return "newest" if dated else "with the most mentions"
+
+
+def _cite(n: int, hit: Hit) -> Citation:
+    return Citation(
+        n=n, article_id=hit.article_id, title=hit.title, quote=hit.text, start=hit.start,
+        end=hit.end, score=1.0, date=hit.date, url=hit.url,
+    )
+
+
+def _line(c: Citation) -> str:
+    dated = f" ({c.date})" if c.date else ""
+    return f"- {c.title}{dated} [{c.n}]"
