@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from assistant import extractive, listing
+from assistant import extractive, listing, when
 from assistant.decide import Signals, decide
 from assistant.evidence import Evidence, Line, budget_for, gather
 from assistant.followup import History, resolve, standalone
@@ -80,7 +80,11 @@ def stream(
         condensed = condense(reader, question, history)
         if condensed:
             asks = [Ask(condensed, condensed, asks[0].posed)]
-    found = [retriever.find(a.searched, settings.candidates) for a in asks]
+    # a question about a time ("in March 2017", "the latest") reads the articles of that time
+    periods = [when.period(a.searched, retriever.keywords.newest) for a in asks]
+    found = [
+        retriever.find(a.searched, settings.candidates, p) for a, p in zip(asks, periods, strict=True)
+    ]
     rankings = [f.ranked() for f in found]
     evidence = gather(
         asks[0].searched,
@@ -139,7 +143,13 @@ def stream(
         source, chosen, signals = max(weighed, key=lambda w: _rank(w[2]))
         verdict = decide(signals, answer_at=settings.answer_at, unsure_at=settings.unsure_at)
         counts = wanted(ask.asked) == "number"
-        decided.append(PartAnswer(ask.asked, verdict, tuple(chosen), counts))
+        asked_when = periods[len(decided)]
+        decided.append(
+            PartAnswer(
+                ask.asked, verdict, tuple(chosen), counts,
+                timed=asked_when is not None, recent=bool(asked_when and asked_when.recent),
+            )
+        )
         stats.setdefault("parts", []).append(
             {"asked": ask.asked, "verdict": verdict.value, "source": source, **_plain(signals),
              "candidates": len(weighed)}

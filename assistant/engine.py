@@ -108,7 +108,8 @@ class Engine:
                 # instead of reading every chunk from Chroma and indexing it again
                 keywords = open_keywords(self.store, Path(self.settings.data_dir) / "keywords")
                 self._retriever = Retriever(
-                    self.store, self.encoder, keywords, self.settings.keyword_share
+                    self.store, self.encoder, keywords, self.settings.keyword_share,
+                    self.settings.recent_share,
                 )
             return self._retriever
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.keywords import OPENING, TERMS_CACHED, KeywordIndex  # noqa: F401 (their old home)
+from assistant.when import Period
 from index.embedding import MiniLM
-from index.store import Hit, Store
+from index.store import Hit, Store, day_number, within_dates
 
 KEYWORD_SHARE = 0.3  # the default of Settings.keyword_share
+RECENT_SHARE = 0.8  # the default of Settings.recent_share
 MAX_QUERY_CHARS = 2000
 
 
@@ -46,24 +48,39 @@ def fuse(
 
 class Retriever:
     def __init__(
-        self, store: Store, encoder: MiniLM, keywords: KeywordIndex, keyword_share: float = KEYWORD_SHARE
+        self,
+        store: Store,
+        encoder: MiniLM,
+        keywords: KeywordIndex,
+        keyword_share: float = KEYWORD_SHARE,
+        recent_share: float = RECENT_SHARE,
     ) -> None:
         self.store = store
         self.encoder = encoder
         self.keywords = keywords
         self.keyword_share = keyword_share
+        self.recent_share = recent_share
 
     def search(self, question: str, k: int, within: Sequence[str] = ()) -> list[Scored]:
         """The k best chunks for the question, each with its cosine similarity filled in, and
         after them every chunk of the articles `within` (the story a conversation is about)."""
         return self.find(question, k).ranked(within)
 
-    def find(self, question: str, k: int) -> Found:
-        """The question's dense and keyword hits, to be ranked in one story or several."""
+    def find(self, question: str, k: int, period: Period | None = None) -> Found:
+        """The question's dense and keyword hits, to be ranked in one story or several. A
+        bounded `period` keeps both sides to articles of its dates (and undated ones)."""
         question = question[:MAX_QUERY_CHARS]
         vector = self.encoder.encode_one(question)
         scores = self.keywords.scores(question)
-        return Found(self, vector, scores, self.store.search(vector, k), self.keywords.top(scores, k), k)
+        where = None
+        if period is not None and period.bounded:
+            where = within_dates(period.start, period.end)
+            days = self.keywords.days
+            lo, hi = day_number(period.start) or 0, day_number(period.end) or 10**9
+            outside = (days != 0) & ((days < lo) | (days >= hi))
+            scores = np.where(outside[: len(scores)], 0.0, scores)
+        dense = self.store.search(vector, k, where)
+        return Found(self, vector, scores, dense, self.keywords.top(scores, k), k, period)
 
 
 @dataclass(frozen=True)
@@ -76,11 +93,14 @@ class Found:
     dense: list[Hit]
     keyword: list[tuple[Hit, float]]
     k: int
+    period: Period | None = None
 
     def ranked(self, within: Sequence[str] = ()) -> list[Scored]:
         keywords, store = self.retriever.keywords, self.retriever.store
         hits = {h.chunk_id: h for h in self.dense}
         story = [h for a in within for h in keywords.article_chunks(a)]
+        if self.period is not None:
+            story = [h for h in story if self.period.holds(h.date)]
         missing = {h.chunk_id: h for h, _ in self.keyword if h.chunk_id not in hits}
         missing.update({h.chunk_id: h for h in story if h.chunk_id not in hits})
         sims = store.similarities(self.vector, list(missing))
@@ -92,4 +112,20 @@ class Found:
         ranked = sorted(fused, key=fused.get, reverse=True)
         in_story = {h.chunk_id for h in story}
         ranked = ranked[: self.k] + [i for i in ranked[self.k :] if i in in_story]
+        if self.period is not None and self.period.recent:
+            ranked = _newest_first(ranked, hits, fused, self.retriever.recent_share)
         return [Scored(hits[i], fused[i], bm25[i]) for i in ranked]
+
+
+def _newest_first(
+    ranked: list[str], hits: dict[str, Hit], fused: dict[str, float], share: float = RECENT_SHARE
+) -> list[str]:
+    """For "the latest on X": among the passages that answer about as well as the best, the
+    newest report first; the rest after them as ranked."""
+    if not ranked:
+        return ranked
+    best = fused[ranked[0]]
+    close = [i for i in ranked if fused[i] >= share * best]
+    rest = [i for i in ranked if fused[i] < share * best]
+    close.sort(key=lambda i: hits[i].date or "", reverse=True)  # stable: ties keep their rank
+    return close + rest

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
         description="BM25's share of the fused retrieval score; the rest is cosine similarity "
         "(both scaled to the best hit).",
     )
+    recent_share: float = Field(
+        0.8, gt=0, le=1,
+        description="For 'the latest on X': passages scoring at least this share of the best "
+        "are the ones that answer, and among them the newest report leads.",
+    )
     composer: ComposerWeights = Field(
         default_factory=ComposerWeights, description="The extractive composer's weights."
     )

@@ -23,7 +23,8 @@ from assistant.decide import Verdict
 from assistant.evidence import Line
 from assistant.ground import Grounded
 from assistant.models import Citation
-from assistant.text import words
+from assistant.text import number, plain_words
+from assistant.when import spoken
 
 REFUSAL = (
     "The articles don't say. I found nothing in the indexed articles that answers this question."
@@ -44,6 +45,8 @@ class PartAnswer:
     verdict: Verdict
     grounded: tuple[Grounded, ...] = ()
     counts: bool = False  # the part asks for a number, which articles may report differently
+    timed: bool = False  # the part asks about a time: the answer says when each report is from
+    recent: bool = False  # it asks for the latest: the newest report is given first
 
 
 @dataclass(frozen=True)
@@ -79,14 +82,17 @@ def write(parts: Sequence[PartAnswer], *, form: str = "quote", max_citations: in
         if part.verdict is not Verdict.ANSWER or not part.grounded:
             lines.append(f"{NOT_SAID}: {part.asked}")
             continue
-        said = _say(part.grounded, marker, form)
-        if part.counts and _differ(part.grounded):
-            said = f"{DIFFER}: {said}"
+        grounded = part.grounded
+        if part.recent:  # "the latest": newest report first (stable: undated keep their order)
+            grounded = tuple(sorted(grounded, key=lambda g: g.line.unit.date or "", reverse=True))
+        said = _say(grounded, marker, form, dated=part.timed)
+        if part.counts and _differ(grounded):
+            said = f"{DIFFER}{_newer(grounded, numbers)}: {said}"
         lines.append(f"{part.asked} {said}" if several else said)
     return Written("\n".join(lines), citations, False)
 
 
-def _say(grounded: Sequence[Grounded], marker, form: str) -> str:
+def _say(grounded: Sequence[Grounded], marker, form: str, dated: bool = False) -> str:
     """The part's grounded spans, those of one sentence together, each sentence's marker after
     its spans (and, in the quote form, the sentence itself)."""
     by_line: dict[int, list[Grounded]] = {}
@@ -102,12 +108,26 @@ def _say(grounded: Sequence[Grounded], marker, form: str) -> str:
         line = spans[0].line
         text = ", ".join(s.text for s in spans)
         if form == "quote" and not _is_most_of(text, line.unit.text):
-            pieces.append(f"{text}: “{line.unit.text}” [{n}]")
+            piece = f"{text}: “{line.unit.text}” [{n}]"
         elif form == "quote":
-            pieces.append(f"{line.unit.text} [{n}]")
+            piece = f"{line.unit.text} [{n}]"
         else:
-            pieces.append(f"{text} [{n}]")
+            piece = f"{text} [{n}]"
+        if dated and line.unit.date:  # "On 30 March 2017, ..."
+            piece = f"On {spoken(line.unit.date)}, {piece}"
+        pieces.append(piece)
     return "; ".join(pieces)
+
+
+def _newer(grounded: Sequence[Grounded], numbers: dict) -> str:
+    """Which of the reports that differ is the newer, when they are dated."""
+    dated = [g for g in grounded if g.line.unit.date]
+    if len({g.line.unit.date for g in dated}) < 2:
+        return ""
+    newest = max(dated, key=lambda g: g.line.unit.date)
+    n = numbers.get((newest.line.passage.article_id, newest.line.unit.start))
+    cited = f" [{n}]" if n else ""
+    return f" (the newer report{cited} is of {spoken(newest.line.unit.date)})"
 
 
 def _differ(grounded: Sequence[Grounded]) -> bool:
@@ -115,11 +135,23 @@ def _differ(grounded: Sequence[Grounded]) -> bool:
     report, six in another): the reader is told, not handed one figure as the fact."""
     by_article: dict[str, set[str]] = {}
     for g in grounded:
-        figures = {w for w in words(g.text) if w[0].isdigit()}
+        figures = _figures(g.text)
         if figures:
             by_article.setdefault(g.line.passage.article_id, set()).update(figures)
     found = list(by_article.values())
     return any(not (a & b) for i, a in enumerate(found) for b in found[i + 1 :])
+
+
+_SCALES = frozenset({"hundred", "thousand", "million", "billion"})
+
+
+def _figures(text: str) -> set[str]:
+    """The numbers text gives ("4 million" is 4, "eleven" is 11): a scale word is no figure."""
+    return {
+        number(w).replace(",", "")
+        for w in plain_words(text)
+        if w not in _SCALES and (w[0].isdigit() or number(w) != w)
+    }
 
 
 def _is_most_of(span: str, sentence: str) -> bool:

@@ -461,11 +461,13 @@ class Store:
         return self.chunks.count()
 
     @_translated
-    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
+    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
+        """The k nearest chunks; `where` (see `within_dates`) keeps only some articles' chunks."""
         # no count() first: it costs more than the search at 100k chunks, and Chroma returns
         # fewer than k results (or none) by itself
         got = self.chunks.query(
-            query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"]
+            query_embeddings=[vector], n_results=k, where=where,
+            include=["documents", "metadatas", "distances"],
         )
         return [
             _hit(i, d, m, 1.0 - dist)
@@ -512,11 +514,30 @@ def _dated(article) -> dict:
     return {k: v for k, v in (("date", article.date), ("url", article.url)) if v}
 
 
+def day_number(date: str | None) -> int:
+    """An ISO date as the integer Chroma compares (20170213); 0 for an undated article."""
+    return int(date.replace("-", "")) if date else 0
+
+
+def within_dates(start: str | None, end: str | None) -> dict | None:
+    """A Chroma `where` for chunks of articles dated in [start, end), or undated."""
+    bounds = []
+    if start:
+        bounds.append({"day": {"$gte": day_number(start)}})
+    if end:
+        bounds.append({"day": {"$lt": day_number(end)}})
+    if not bounds:
+        return None
+    dated = bounds[0] if len(bounds) == 1 else {"$and": bounds}
+    return {"$or": [{"day": 0}, dated]}
+
+
 def _chunk_meta(chunk: Chunk, article) -> dict:
     meta = {
         "article_id": chunk.article_id,
         "title": article.title,
         **_dated(article),
+        "day": day_number(article.date),
         "ordinal": chunk.ordinal,
         "start": chunk.start,
         "end": chunk.end,

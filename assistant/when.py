@@ -1,0 +1,137 @@
+"""Time in questions: "the latest on X", "in February 2017", "before 3 March", "last week".
+
+News is dated, and a question about time is answered from the articles of that time. A question
+names a period with a preposition and a date phrase ("in March 2017", "after 13 February",
+"since 2016"), or relative to the corpus's newest date ("last week", "this month"), or asks for
+the newest report ("latest", "most recent", "newest", "current"). The phrase's shape is found
+by a pattern (a preposition, then words a date is written in); what it means is dateutil's
+reading of it, with the components it names (a year alone is that year; a month and year that
+month; a day that day). Undated articles are never excluded by a period: nothing says they are
+outside it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_MONTHS = "|".join(
+    sorted({m for m in calendar.month_name[1:] + calendar.month_abbr[1:] if m}, key=len, reverse=True)
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_YEAR = r"(?:19|20)\d\d"
+# a date as news writes it: "13 February 2017", "February 13, 2017", "Feb 2017", "2017-02-13",
+# "February", "2017"
+_DATE = (
+    rf"(?:{_DAY}\s+(?:of\s+)?(?:{_MONTHS})\.?(?:,?\s+{_YEAR})?"
+    rf"|(?:{_MONTHS})\.?(?:\s+{_DAY})?(?:,?\s+{_YEAR})?"
+    rf"|{_YEAR}-\d{{2}}(?:-\d{{2}})?|{_YEAR})"
+)
+_PERIOD = re.compile(rf"\b(?P<how>in|on|during|before|after|since|until|by)\s+(?P<date>{_DATE})\b", re.I)
+_RELATIVE = re.compile(r"\b(?P<which>last|this|past)\s+(?P<unit>week|month|year)\b", re.I)
+_RECENT = re.compile(r"\b(?:latest|most\s+recent(?:ly)?|newest|current(?:ly)?|recent(?:ly)?)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The dates a question is about: [start, end) as ISO dates, either open; `recent` when it
+    asks for the newest report."""
+
+    start: str | None = None
+    end: str | None = None
+    recent: bool = False
+    phrase: str = ""  # the words that said it
+
+    @property
+    def bounded(self) -> bool:
+        return self.start is not None or self.end is not None
+
+    def holds(self, date: str | None) -> bool:
+        """Whether an article of `date` may answer: undated ones always may."""
+        if date is None:
+            return True
+        return (self.start is None or date >= self.start) and (self.end is None or date < self.end)
+
+
+def period(question: str, newest: str | None = None) -> Period | None:
+    """The period a question asks about, or None. `newest` (ISO) is the corpus's newest date,
+    which "last week" and a date without a year are taken relative to."""
+    recent = bool(_RECENT.search(question))
+    anchor = dt.date.fromisoformat(newest) if newest else None
+    m = _PERIOD.search(question)
+    if m is not None:
+        span = _span(m.group("date"), anchor)
+        if span is not None:
+            start, end = span
+            how = m.group("how").lower()
+            if how in ("before", "until", "by"):
+                start, end = None, start if how == "before" else end
+            elif how in ("after",):
+                start, end = end, None
+            elif how == "since":
+                end = None
+            return Period(_iso(start), _iso(end), recent, m.group(0))
+    r = _RELATIVE.search(question)
+    if r is not None and anchor is not None:
+        start, end = _relative(r.group("which").lower(), r.group("unit").lower(), anchor)
+        return Period(_iso(start), _iso(end), recent, r.group(0))
+    return Period(recent=True, phrase=_RECENT.search(question).group(0)) if recent else None
+
+
+def _span(phrase: str, anchor: dt.date | None) -> tuple[dt.date, dt.date] | None:
+    """The days a date phrase covers, [first, after last), read by dateutil."""
+    from dateutil import parser
+
+    has_year, has_month, has_day = _components(phrase)
+    default = dt.datetime((anchor or dt.date.today()).year, 1, 1)
+    try:
+        day = parser.parse(phrase, default=default).date()
+    except (ValueError, OverflowError):
+        return None
+    if has_day:
+        return day, day + dt.timedelta(days=1)
+    if has_month:
+        first = day.replace(day=1)
+        return first, _next_month(first)
+    if has_year:
+        return dt.date(day.year, 1, 1), dt.date(day.year + 1, 1, 1)
+    return None
+
+
+def _components(phrase: str) -> tuple[bool, bool, bool]:
+    """Which of year, month and day a date phrase names."""
+    iso = re.fullmatch(rf"({_YEAR})-(\d\d)(?:-(\d\d))?", phrase)
+    if iso:
+        return True, True, iso.group(3) is not None
+    year = re.search(_YEAR, phrase)
+    rest = phrase.replace(year.group(0), " ") if year else phrase
+    return year is not None, re.search(_MONTHS, rest, re.I) is not None, bool(re.search(rf"\b{_DAY}\b", rest))
+
+
+def _relative(which: str, unit: str, anchor: dt.date) -> tuple[dt.date, dt.date]:
+    """"last week" is the seven days up to the corpus's newest date; "this month" its month."""
+    end = anchor + dt.timedelta(days=1)
+    if which in ("last", "past"):
+        days = {"week": 7, "month": 30, "year": 365}[unit]
+        return end - dt.timedelta(days=days), end
+    if unit == "week":
+        return anchor - dt.timedelta(days=anchor.weekday()), end
+    if unit == "month":
+        return anchor.replace(day=1), end
+    return dt.date(anchor.year, 1, 1), end
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def spoken(date: str) -> str:
+    """An ISO date as an answer says it: "30 March 2017"."""
+    day = dt.date.fromisoformat(date)
+    return f"{day.day} {calendar.month_name[day.month]} {day.year}"

@@ -1,0 +1,80 @@
+"""Time in questions: periods read from the question, filtering both retrievers; the latest first."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from assistant import answer
+from assistant.when import period, spoken
+
+NEWEST = "2017-04-28"
+
+
+@pytest.mark.parametrize(
+    "question, start, end, recent",
+    [
+        ("What happened in February 2017?", "2017-02-01", "2017-03-01", False),
+        ("What did Trump say before 13 March?", None, "2017-03-13", False),
+        ("What happened on March 3, 2017?", "2017-03-03", "2017-03-04", False),
+        ("Who has won since 2016?", "2016-01-01", None, False),
+        ("What happened after 2017-03-01?", "2017-03-02", None, False),
+        ("What happened last week in Syria?", "2017-04-22", "2017-04-29", False),
+        ("What is the latest on the health bill?", None, None, True),
+        ("What is the most recent report on the strike in March 2017?", "2017-03-01", "2017-04-01", True),
+    ],
+)
+def test_a_question_s_period_is_read_with_dateutil(question, start, end, recent):
+    got = period(question, NEWEST)
+    assert (got.start, got.end, got.recent) == (start, end, recent)
+
+
+@pytest.mark.parametrize("question", ["Who met Putin in Moscow?", "How many drones did Russia fire?"])
+def test_a_question_without_a_time_has_no_period(question):
+    assert period(question, NEWEST) is None
+
+
+def test_an_undated_article_is_in_every_period():
+    assert period("in February 2017", NEWEST).holds(None)
+    assert not period("in February 2017", NEWEST).holds("2017-03-01")
+
+
+def test_dates_are_said_as_news_says_them():
+    assert spoken("2017-03-30") == "30 March 2017"
+
+
+ROWS = [
+    ("1", "2017-02-10", "Harbour budget plan", "The harbour budget was set at 4 million euros, the council said."),
+    ("2", "2017-03-20", "Harbour budget revised", "The harbour budget was raised to 6 million euros, the council said."),
+    ("3", "2017-03-21", "Rail news", "The rail line to the coast reopened after repairs."),
+]
+
+
+@pytest.fixture
+def dated(isolated):
+    for old in isolated["corpus"].iterdir():
+        old.unlink()
+    with open(isolated["corpus"] / "feed.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "date", "title", "text"])
+        writer.writerows(ROWS)
+    return isolated
+
+
+def test_a_period_keeps_retrieval_to_its_articles_and_the_answer_says_when(dated):
+    result = answer("What was the harbour budget in February 2017?")
+    assert not result.refused
+    assert {c.article_id for c in result.citations} == {"feed:1"}
+    assert "On 10 February 2017, " in result.text and "4 million" in result.text
+
+
+def test_the_latest_puts_the_newest_report_first(dated):
+    result = answer("What is the latest harbour budget?")
+    assert result.citations[0].article_id == "feed:2" and "6 million" in result.text
+
+
+def test_reports_that_differ_say_which_is_newer(dated):
+    result = answer("How much is the harbour budget?")
+    assert result.text.startswith("The articles differ (the newer report [")
+    assert "is of 20 March 2017)" in result.text
