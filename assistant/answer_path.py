@@ -112,8 +112,13 @@ def stream(
         return
     candidates = [_candidates(retriever, evidence, f, r) for f, r in zip(found, rankings, strict=True)]
     composed = extractive.read(
-        evidence, [(a.posed or a.asked, a.searched) for a in asks], candidates, retriever.keywords, history,
-        max_citations=settings.max_citations, min_similarity=settings.min_similarity,
+        evidence,
+        [(a.posed or a.asked, a.searched) for a in asks],
+        candidates,
+        retriever.keywords,
+        history,
+        max_citations=settings.max_citations,
+        min_similarity=settings.min_similarity,
         weights=settings.composer,
     )
     stats: dict = {}
@@ -126,34 +131,12 @@ def stream(
             replies.append(reply)
     trace["reply"] = "\n".join(r.raw for r in replies)
     decided: list[PartAnswer] = []
-    grounded_text = []
-    for ask, reply, pick in zip(asks, replies, composed, strict=True):
-        found_pairs = [g for g in ground(reply.pairs, evidence) if g is not None]
-        grounded_text += [f"{g.text}\n{g.sentence}" for g in found_pairs]
-        candidates = [("reader" if reader is not None else "composer", found_pairs, reply)]
-        if reader is not None and settings.composer_candidate:
-            picked = [g for g in ground(pick.pairs, evidence) if g is not None]
-            lines = {g.line.n for g in found_pairs}
-            if picked and not lines & {g.line.n for g in picked}:
-                candidates.append(("composer", picked, pick))
-        weighed = [
-            (source, found, _signals(reader, ask, found, r, stats))
-            for source, found, r in candidates
-        ]
-        source, chosen, signals = max(weighed, key=lambda w: _rank(w[2]))
-        verdict = decide(signals, answer_at=settings.answer_at, unsure_at=settings.unsure_at)
-        counts = wanted(ask.asked) == "number"
-        asked_when = periods[len(decided)]
-        decided.append(
-            PartAnswer(
-                ask.asked, verdict, tuple(chosen), counts,
-                timed=asked_when is not None, recent=bool(asked_when and asked_when.recent),
-            )
-        )
-        stats.setdefault("parts", []).append(
-            {"asked": ask.asked, "verdict": verdict.value, "source": source, **_plain(signals),
-             "candidates": len(weighed)}
-        )
+    grounded_text: list[str] = []
+    for ask, reply, pick, period in zip(asks, replies, composed, periods, strict=True):
+        part = _decide_part(ask, reply, pick, period, evidence, reader, settings, stats)
+        decided.append(part)
+        # the reader's own phrases as grounded (the eval's "grounded" stage follows its "reply")
+        grounded_text += [f"{g.text}\n{g.sentence}" for g in ground(reply.pairs, evidence) if g]
     trace["grounded"] = "\n".join(grounded_text)
     written = write(decided, form=settings.answer_form, max_citations=settings.max_citations)
     stats["answer_s"] = round(time.perf_counter() - started, 3)
@@ -162,6 +145,40 @@ def stream(
             written.text, written.citations, written.refused, closest=written.closest,
             stats=stats, **base,
         )
+    )
+
+
+def _decide_part(
+    ask: Ask,
+    reply: Reply,
+    pick: Reply,
+    period: when.Period | None,
+    evidence: Evidence,
+    reader: Reader | None,
+    settings: Settings,
+    stats: dict,
+) -> PartAnswer:
+    """Ground one part's reply (and the composer's pick, a second candidate when it is another
+    sentence), weigh each, and decide on the likelier."""
+    grounded = [g for g in ground(reply.pairs, evidence) if g is not None]
+    candidates = [("reader" if reader is not None else "composer", grounded, reply)]
+    if reader is not None and settings.composer_candidate:
+        picked = [g for g in ground(pick.pairs, evidence) if g is not None]
+        if picked and not {g.line.n for g in grounded} & {g.line.n for g in picked}:
+            candidates.append(("composer", picked, pick))
+    weighed = [
+        (source, phrases, _signals(reader, ask, phrases, r, stats))
+        for source, phrases, r in candidates
+    ]
+    source, chosen, signals = max(weighed, key=lambda w: _rank(w[2]))
+    verdict = decide(signals, answer_at=settings.answer_at, unsure_at=settings.unsure_at)
+    stats.setdefault("parts", []).append(
+        {"asked": ask.asked, "verdict": verdict.value, "source": source, **_plain(signals),
+         "candidates": len(weighed)}
+    )
+    return PartAnswer(
+        ask.asked, verdict, tuple(chosen), counts=wanted(ask.asked) == "number",
+        timed=period is not None, recent=bool(period and period.recent),
     )
 
 

@@ -10,6 +10,7 @@ the same questions, corpus and index. The assistant is imported inside the comma
 
 from __future__ import annotations
 
+import json
 import sys
 import typing
 from functools import partial
@@ -52,6 +53,23 @@ def _dedupe(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _newsdated(settings, set_path: Path, json_path: Path | None) -> None:
+    from evals import newsdated
+
+    items = newsdated.load_items(set_path)
+    click.echo(f"indexing and asking ({len(items)} questions; the first run indexes 3,788 "
+               "articles)", err=True)
+    summary, results = newsdated.run(settings, items, progress=lambda m: click.echo(m, err=True))
+    click.echo(f"backend: {settings.backend}\n" + newsdated.format_table(summary))
+    for r in results:
+        if not r["correct"]:
+            click.echo(f"  {r['id']} [{r['category']}] {r['question'][:70]} -> {r['text'][:90]!r}")
+    if json_path:
+        json_path.write_text(json.dumps({"summary": summary, "items": results}, indent=2),
+                             encoding="utf-8")
+        click.echo(f"wrote {json_path}", err=True)
+
+
 @click.command("eval")
 @click.option("--corpus", "corpus_name", type=click.Choice(CORPORA), default=SEEDS, show_default=True,
               help="Which corpus and eval set: the seeds (the configured corpus), or a corpus "
@@ -81,6 +99,10 @@ def eval_command(corpus_name: str, backends: tuple[str, ...], json_path: Path | 
         corpus = prepare_eval_corpus(corpus_name, base.data_dir)
     except CorpusUnavailable as exc:
         raise click.ClickException(str(exc)) from None
+    if corpus.name == "newsdated":  # its own item kinds and scores (lists, dated answers)
+        _newsdated(base.model_copy(update={"backend": names[0], **corpus.settings_update()}),
+                   set_path or corpus.questions, json_path)
+        return
     set_path = set_path or corpus.questions
     thresholds_path = thresholds_path or corpus.thresholds
 

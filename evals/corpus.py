@@ -48,7 +48,10 @@ def article_title(text: str) -> str:
 
 SEEDS = "seeds"
 # corpus name -> module offering NAME, QUESTIONS and prepare_corpus(dest, cache_dir) -> Path
-CORPUS_MODULES: dict[str, str] = {"newsarticles": "evals.newsarticles"}
+CORPUS_MODULES: dict[str, str] = {
+    "newsarticles": "evals.newsarticles",
+    "newsdated": "evals.newsdated",  # the whole NewsArticles.csv export: time and coverage
+}
 CORPORA: tuple[str, ...] = (SEEDS, *CORPUS_MODULES)
 EVALS_DIR = Path(__file__).parent
 

