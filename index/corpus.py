@@ -112,6 +112,7 @@ def read_export(
     articles: list[Article] = []
     warnings: list[str] = []
     undated = 0
+    empty: list[str] = []
     seen: set[str] = set()
     try:
         table = list(rows(path))
@@ -128,7 +129,7 @@ def read_export(
         row_id = " ".join(value("id").split()) or str(number)
         article_id = f"{path.stem}:{row_id}"
         if not text.strip():
-            warnings.append(f"skipped {path.name} row {row_id}: no text")
+            empty.append(row_id)
             continue
         if article_id in seen:
             warnings.append(f"skipped {path.name} row {number}: its id {row_id!r} is taken")
@@ -148,6 +149,9 @@ def read_export(
                 path=path, date=date, url=url,
             )
         )
+    if empty:
+        shown = ", ".join(empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
+        warnings.append(f"skipped {len(empty)} row(s) of {path.name} with no text: {shown}")
     if undated:
         warnings.append(f"{path.name}: {undated} row(s) with a blank or unreadable date (date None)")
     return articles, warnings

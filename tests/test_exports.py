@@ -49,7 +49,7 @@ def test_a_csv_export_is_an_article_per_row_with_dates_links_and_its_text_as_rea
     assert first.text == ROWS[0]["text"]  # CRLF inside the field kept: offsets index into it
     assert by_id["NewsArticles:18"].date is None and by_id["NewsArticles:18"].url is None
     assert by_id["NewsArticles:19"].date is None  # "sometime soon" is no date: None, no crash
-    assert "skipped NewsArticles.csv row 20: no text" in warnings
+    assert "skipped 1 row(s) of NewsArticles.csv with no text: 20" in warnings
     assert "NewsArticles.csv: 2 row(s) with a blank or unreadable date (date None)" in warnings
 
 
