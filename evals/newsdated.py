@@ -10,7 +10,8 @@ answered any) are of three kinds:
   and precision of the cited articles, and whether the count in the answer is the gold's.
 - `dated`: a question whose answer depends on the date ("in February 2017", "the latest",
   "before 13 March"): right when every pattern matches the answer, it is not a refusal, and it
-  cites an article that states it.
+  cites an article listed as stating it, or another whose quoted sentence states it and whose
+  date is in the asked period (for "the latest", only the listed newest reports).
 - `control`: a date-free single fact, scored the same way: the time handling must not cost them.
 
     assistant eval --corpus newsdated [--json FILE]
@@ -97,9 +98,21 @@ def score(item: DatedItem, answer) -> dict:
                 "correct": recall == 1.0 and precision == 1.0}
     text = re.sub(r"\[\d+\]", "", answer.text)
     matched = all(re.search(p, text, re.I) for p in item.patterns)
-    sourced = bool(set(cited) & set(item.articles))
+    # cited from an article listed as stating it, or from another report whose quoted sentence
+    # states it, of the asked period (for "the latest", only the listed newest reports count)
+    stating = [c for c in answer.citations if all(re.search(p, c.quote, re.I) for p in item.patterns)]
+    sourced = bool(set(cited) & set(item.articles)) or (
+        not item.period.get("recent") and any(_within(c.date, item.period) for c in stating)
+    )
     return {"correct": matched and sourced and not answer.refused, "matched": matched,
             "sourced": sourced}
+
+
+def _within(date: str | None, period: dict) -> bool:
+    start, end = period.get("start"), period.get("end")
+    if not (start or end):
+        return True
+    return date is not None and (not start or date >= start) and (not end or date < end)
 
 
 def summarise(items: list[DatedItem], results: list[dict]) -> dict:

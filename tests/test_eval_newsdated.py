@@ -23,7 +23,13 @@ def test_a_list_is_scored_by_recall_precision_and_its_count():
 def test_a_dated_answer_must_match_cite_a_stating_article_and_not_refuse():
     item = DatedItem("d1", "dated", "q", patterns=("6 million",), articles=("new",))
     assert score(item, Answer("On 20 March 2017, 6 million [1]", [cite(1, "new")]))["correct"]
-    assert not score(item, Answer("6 million [1]", [cite(1, "old")]))["correct"]  # wrong report
+    assert not score(item, Answer("6 million [1]", [cite(1, "old")]))["correct"]  # doesn't state it
+    dated = DatedItem("d2", "dated", "q", patterns=("6 million",), articles=("new",),
+                      period={"start": "2017-03-01", "end": "2017-04-01"})
+    other = Citation(1, "other", "t", "It was 6 million.", 0, 1, 1.0, date="2017-03-20")
+    assert score(dated, Answer("6 million [1]", [other]))["correct"]  # another report, in period
+    early = Citation(1, "other", "t", "It was 6 million.", 0, 1, 1.0, date="2017-02-20")
+    assert not score(dated, Answer("6 million [1]", [early]))["correct"]
     assert not score(item, Answer("4 million [1]", [cite(1, "new")]))["correct"]
     assert not score(item, None)["correct"]
 
