@@ -36,4 +36,5 @@ measure: install-test
 	ASSISTANT_BACKEND=extractive $(EVAL) --json $(MEASURE)/runs/seeds-extractive.json
 	$(EVAL) --corpus newsarticles --json $(MEASURE)/runs/news-reader.json
 	ASSISTANT_BACKEND=extractive $(EVAL) --corpus newsarticles --json $(MEASURE)/runs/news-extractive.json
+	$(EVAL) --corpus newsdated --json $(MEASURE)/runs/newsdated-reader.json
 	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m benchmarks.evidence_budget --split dev
