@@ -34,6 +34,14 @@ _ASKS = re.compile(
 )
 
 
+# a verb in the "topic" means the question goes on about what the articles say, not which
+_CLAUSE = re.compile(
+    r"\b(?:say|says|said|claim|claims|claimed|show|shows|showed|suggest|suggests|suggested|"
+    r"do|does|did|is|are|was|were|has|have|had|will|would|can|could)\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class Listing:
     """A question about the corpus: the topic whose mentions are listed, or counted."""
@@ -48,7 +56,7 @@ def parse(question: str) -> Listing | None:
     if m is None:
         return None
     topic = m.group("topic").strip(" \"'“”‘’")
-    if not topic:
+    if not topic or _CLAUSE.search(topic):  # "What reports on the economy say about growth?"
         return None
     return Listing(topic, m.group("how").lower().startswith("how"))
 

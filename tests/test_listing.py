@@ -28,6 +28,14 @@ def test_questions_about_the_corpus_are_recognised(question, topic, count_only):
     assert listing is not None and (listing.topic, listing.count_only) == (topic, count_only)
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What reports on the economy say about growth?", "Which stories about Putin were denied?"],
+)
+def test_a_question_about_what_articles_say_is_not_a_listing(question):
+    assert parse(question) is None
+
+
 def test_no_eval_question_is_taken_for_a_question_about_the_corpus():
     """False triggers, measured on every question of both eval sets (and their histories)."""
     for path in (EVALS / "questions.jsonl", EVALS / "newsarticles.jsonl"):
