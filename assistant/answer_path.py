@@ -133,10 +133,12 @@ def stream(
     decided: list[PartAnswer] = []
     grounded_text: list[str] = []
     for ask, reply, pick, period in zip(asks, replies, composed, periods, strict=True):
-        part = _decide_part(ask, reply, pick, period, evidence, reader, settings, stats)
-        decided.append(part)
+        grounded = [g for g in ground(reply.pairs, evidence) if g is not None]
+        decided.append(
+            _decide_part(ask, grounded, reply, pick, period, evidence, reader, settings, stats)
+        )
         # the reader's own phrases as grounded (the eval's "grounded" stage follows its "reply")
-        grounded_text += [f"{g.text}\n{g.sentence}" for g in ground(reply.pairs, evidence) if g]
+        grounded_text += [f"{g.text}\n{g.sentence}" for g in grounded]
     trace["grounded"] = "\n".join(grounded_text)
     written = write(decided, form=settings.answer_form, max_citations=settings.max_citations)
     stats["answer_s"] = round(time.perf_counter() - started, 3)
@@ -150,6 +152,7 @@ def stream(
 
 def _decide_part(
     ask: Ask,
+    grounded: list[Grounded],
     reply: Reply,
     pick: Reply,
     period: when.Period | None,
@@ -158,9 +161,8 @@ def _decide_part(
     settings: Settings,
     stats: dict,
 ) -> PartAnswer:
-    """Ground one part's reply (and the composer's pick, a second candidate when it is another
-    sentence), weigh each, and decide on the likelier."""
-    grounded = [g for g in ground(reply.pairs, evidence) if g is not None]
+    """Weigh one part's grounded reply (and the composer's pick, a second candidate when it is
+    another sentence), and decide on the likelier."""
     candidates = [("reader" if reader is not None else "composer", grounded, reply)]
     if reader is not None and settings.composer_candidate:
         picked = [g for g in ground(pick.pairs, evidence) if g is not None]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from assistant.retrieval import Scored
 from index.store import Hit
@@ -58,9 +59,10 @@ class Evidence:
     def passage(self, n: int) -> Passage | None:
         return self.passages[n - 1] if 1 <= n <= len(self.passages) else None
 
-    @property
+    @cached_property
     def lines(self) -> tuple[Line, ...]:
-        """Every shown sentence, numbered 1..n in the order the reader sees them."""
+        """Every shown sentence, numbered 1..n in the order the reader sees them (made once:
+        the prompt, grounding and the composer all look lines up)."""
         units = [(p, u) for p in self.passages for u in p.units]
         return tuple(Line(n, p, u) for n, (p, u) in enumerate(units, start=1))
 

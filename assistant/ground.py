@@ -67,9 +67,12 @@ def ground_one(pair: Pair, evidence: Evidence) -> Grounded | None:
             abs(ln.n - pair.line),
         ),
     )
+    words = {}  # each line's words, made once for the strict and the loose pass
     for loose in (False, True):
         for line in order:
-            span = _find(phrase, line.text, loose)
+            if line.n not in words:
+                words[line.n] = _tokens(line.text.translate(_QUOTES))
+            span = _find(phrase, words[line.n], loose)
             if span is None:
                 continue
             a, b = span
@@ -111,9 +114,11 @@ def _join_abbreviations(tokens, text):
     return joined
 
 
-def _find(phrase: list[tuple[str, int, int]], sentence: str, loose: bool) -> tuple[int, int] | None:
-    """The sentence's span holding the phrase's words in order (contiguous unless loose)."""
-    words = _tokens(sentence.translate(_QUOTES))
+def _find(
+    phrase: list[tuple[str, int, int]], words: list[tuple[str, int, int]], loose: bool
+) -> tuple[int, int] | None:
+    """The span of a sentence (its `_tokens`) holding the phrase's words in order (contiguous
+    unless loose)."""
     wanted = [w for w, _, _ in phrase]
     n = len(wanted)
     for i, (w, a, _) in enumerate(words):

@@ -204,7 +204,7 @@ class KeywordIndex:
         per_article = np.array([int(d.replace("-", "")) if d else 0 for d in self.chunks.dates] or [0])
         return per_article[self.chunks.rows[:, 3]] if len(self.chunks) else np.zeros(0, np.int64)
 
-    @property
+    @functools.cached_property
     def newest(self) -> str | None:
         """The corpus's newest article date (ISO), which "last week" is taken relative to."""
         dates = [d for d in self.chunks.dates if d]

@@ -19,6 +19,7 @@ import numpy as np
 
 from assistant.keywords import KeywordIndex
 from assistant.models import Answer, Citation
+from assistant.write import citation
 from index.store import Hit
 
 _NOUN = r"(?:news\s+)?(?:articles?|stories|story|reports?|pieces?|items?)"
@@ -77,7 +78,7 @@ def answer(listing: Listing, keywords: KeywordIndex, cap: int) -> Answer:
             hits.sort(key=lambda h: h.ordinal)
     order = sorted(found, key=lambda a: (found[a][0].date or "", len(found[a])), reverse=True)
     shown = order[:cap]
-    citations = [_cite(n, found[a][0]) for n, a in enumerate(shown, 1)]
+    citations = [citation(found[a][0], n, 1.0) for n, a in enumerate(shown, 1)]
     count = len(found)
     said = "article mentions" if count == 1 else "articles mention"
     if count == 0:
@@ -104,13 +105,6 @@ def answer(listing: Listing, keywords: KeywordIndex, cap: int) -> Answer:
 def _first(found: dict[str, list[Hit]]) -> str:
     dated = any(hits[0].date for hits in found.values())
     return "newest" if dated else "with the most mentions"
-
-
-def _cite(n: int, hit: Hit) -> Citation:
-    return Citation(
-        n=n, article_id=hit.article_id, title=hit.title, quote=hit.text, start=hit.start,
-        end=hit.end, score=1.0, date=hit.date, url=hit.url,
-    )
 
 
 def _line(c: Citation) -> str:

@@ -92,7 +92,6 @@ class RecordedReader(Reader):
         return self._usage
 
 
-
 def _usage(data: dict | None):
     if data is None:
         return None

@@ -25,6 +25,7 @@ from assistant.ground import Grounded
 from assistant.models import Citation
 from assistant.text import number, plain_words
 from assistant.when import spoken
+from index.store import Hit
 
 REFUSAL = (
     "The articles don't say. I found nothing in the indexed articles that answers this question."
@@ -87,7 +88,7 @@ def write(parts: Sequence[PartAnswer], *, form: str = "quote", max_citations: in
             grounded = tuple(sorted(grounded, key=lambda g: g.line.unit.date or "", reverse=True))
         said = _say(grounded, marker, form, dated=part.timed)
         if part.counts and _differ(grounded):
-            said = f"{DIFFER}{_newer(grounded, numbers)}: {said}"
+            said = f"{DIFFER}{_newer(grounded, marker)}: {said}"
         lines.append(f"{part.asked} {said}" if several else said)
     return Written("\n".join(lines), citations, False)
 
@@ -119,13 +120,13 @@ def _say(grounded: Sequence[Grounded], marker, form: str, dated: bool = False) -
     return "; ".join(pieces)
 
 
-def _newer(grounded: Sequence[Grounded], numbers: dict) -> str:
+def _newer(grounded: Sequence[Grounded], marker) -> str:
     """Which of the reports that differ is the newer, when they are dated."""
     dated = [g for g in grounded if g.line.unit.date]
     if len({g.line.unit.date for g in dated}) < 2:
         return ""
     newest = max(dated, key=lambda g: g.line.unit.date)
-    n = numbers.get((newest.line.passage.article_id, newest.line.unit.start))
+    n = marker(newest.line)  # already cited by the answer, or None past max_citations
     cited = f" [{n}]" if n else ""
     return f" (the newer report{cited} is of {spoken(newest.line.unit.date)})"
 
@@ -159,15 +160,12 @@ def _is_most_of(span: str, sentence: str) -> bool:
 
 
 def cite(line: Line, n: int) -> Citation:
-    unit = line.unit
+    return citation(line.unit, n, round(line.passage.score, 4))
+
+
+def citation(unit: Hit, n: int, score: float) -> Citation:
+    """The unit as citation n: its exact offsets, its article's headline, date and link."""
     return Citation(
-        n=n,
-        article_id=line.passage.article_id,
-        title=line.passage.title,
-        quote=unit.text,
-        start=unit.start,
-        end=unit.end,
-        score=round(line.passage.score, 4),
-        date=unit.date,
-        url=unit.url,
+        n=n, article_id=unit.article_id, title=unit.title, quote=unit.text, start=unit.start,
+        end=unit.end, score=score, date=unit.date, url=unit.url,
     )

@@ -95,12 +95,17 @@ def read_articles(source: Path, limit: int | None = None) -> list[NewsArticle]:
     return articles
 
 
-def _rows(zip_bytes: bytes) -> Iterator[NewsArticle]:
+def csv_bytes(zip_bytes: bytes) -> bytes:
+    """The CSV file NewsArticles.zip holds, as it is."""
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as inner:
         names = [n for n in inner.namelist() if n.lower().endswith(".csv")]
         if not names:
             raise SourceError("NewsArticles.zip holds no CSV file")
-        text = inner.read(names[0]).decode("utf-8")
+        return inner.read(names[0])
+
+
+def _rows(zip_bytes: bytes) -> Iterator[NewsArticle]:
+    text = csv_bytes(zip_bytes).decode("utf-8")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:

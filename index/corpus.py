@@ -70,9 +70,10 @@ def front_matter(text: str) -> tuple[dict, int]:
         return {}, 0
     import frontmatter
 
+    handler = frontmatter.YAMLHandler()
     try:
-        fm, _ = frontmatter.YAMLHandler().split(text.lstrip(BOM))
-        meta = frontmatter.YAMLHandler().load(fm)
+        fm, _ = handler.split(text.lstrip(BOM))
+        meta = handler.load(fm)
     except Exception:  # not front matter after all (a rule line, bad YAML): all of it is text
         return {}, 0
     if not isinstance(meta, dict):
