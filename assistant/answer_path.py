@@ -71,8 +71,10 @@ def stream(
 ) -> Iterator[Event]:
     """`reader` None: the extractive composer reads alone (no model installed, or chosen)."""
     started = time.perf_counter()
-    asked = listing.parse(question) if not history else None
-    if asked is not None:  # a question about the corpus: the index answers it, whole
+    # a question about the corpus (in a conversation too, "him" filled in from the last turn):
+    # the index answers it, whole
+    asked = listing.parse(resolve(question, history))
+    if asked is not None:
         yield Done(listing.answer(asked, retriever.keywords, settings.list_cap))
         return
     asks = plan(question, history)

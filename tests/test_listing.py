@@ -67,3 +67,9 @@ def test_the_list_is_capped_but_the_count_is_whole(built_index, monkeypatch):
     result = answer("Which articles mention Putin?")
     assert len(result.citations) == 2 and "the 2 with the most mentions are listed" in result.text
     assert int(result.text.split()[0]) == result.stats["listing"]["count"] > 2
+
+
+def test_a_question_about_the_corpus_in_a_conversation_is_still_a_listing(built_index):
+    history = [("Who leads Ukraine's negotiating team?", "Rustem Umerov [1]")]
+    result = answer("Which articles mention Lavrov?", history=history)
+    assert result.backend == "index" and result.text.startswith("1 article mentions Lavrov")
