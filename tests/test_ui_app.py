@@ -358,3 +358,55 @@ def test_the_reader_streams_in_a_browser(reader_page):
     expect(answer).to_contain_text("Witkoff")
     expect(answer.locator("a.cite").first).to_have_text("[1]")
     expect(reader_page.locator("#sources #src-0-1 mark")).to_contain_text("Witkoff")
+
+
+def test_a_question_about_the_corpus_is_a_table_in_the_browser(page, built_index):
+    """'Which articles mention X?' shows the index's list as a table, one row per article that
+    mentions X, each row linked to its source; the next factual question is prose again."""
+    import re
+
+    from playwright.sync_api import expect
+
+    topic = "Witkoff"
+    mentions = re.compile(rf"\b{topic}\b", re.I)
+    corpus = sorted(built_index["corpus"].glob("*.txt"))
+    expected = {p.stem for p in corpus if mentions.search(p.read_text(encoding="utf-8"))}
+    assert 2 <= len(expected) < len(corpus)  # a list of several articles, not the whole corpus
+
+    _ask(page, f"Which articles mention {topic}?")
+    listing = page.locator("#chat .answer.listing")
+    expect(listing).to_have_count(1)
+    expect(listing.locator("p").first).to_have_text(f"{len(expected)} articles mention {topic}:")
+    rows = listing.locator("table.listing tbody tr")
+    expect(rows).to_have_count(len(expected))
+    expect(page.locator("#sources article.source")).to_have_count(len(expected))
+
+    # each row's [n] opens its own article's card, the mention marked, and the article itself
+    shown = set()
+    for i in range(len(expected)):
+        row = rows.nth(i)
+        link = row.locator("a.cite")
+        expect(link).to_have_text(f"[{i + 1}]")
+        expect(link).to_have_attribute("href", f"#src-0-{i + 1}")
+        link.click()
+        card = page.locator(f"#sources #src-0-{i + 1}")
+        expect(card).to_have_class("source active")
+        expect(card.locator("mark")).to_contain_text(mentions)
+        expect(card.locator(".source-title")).to_have_text(row.locator("td").nth(1).inner_text())
+        article_id = card.locator("code").inner_text()
+        expect(page.locator("#article-view code")).to_have_text(article_id)
+        quote = page.locator("#article-view mark.quote")
+        expect(quote).to_be_in_viewport()
+        expect(quote).to_have_text(card.locator("mark").inner_text())
+        shown.add(article_id)
+    assert shown == expected
+
+    # a question about the news, in the same chat: prose with [n] links, no second table
+    _ask(page, EXAMPLES[0])
+    last = page.locator("#chat .answer").last
+    expect(last).not_to_have_class(re.compile(r"\blisting\b"))
+    expect(last.locator("table")).to_have_count(0)
+    expect(last.locator("a.cite").first).to_have_attribute("href", "#src-1-1")
+    expect(last).to_contain_text(topic)
+    expect(page.locator("#chat table.listing")).to_have_count(1)
+    expect(page.locator("#sources .sources-for")).to_contain_text(EXAMPLES[0])
