@@ -63,7 +63,9 @@ def _newsdated(settings, set_path: Path, json_path: Path | None) -> None:
     click.echo(f"backend: {settings.backend}\n" + newsdated.format_table(summary))
     for r in results:
         if not r["correct"]:
-            click.echo(f"  {r['id']} [{r['category']}] {r['question'][:70]} -> {r['text'][:90]!r}")
+            lost = f" (lost at {r['lost_at']})" if r.get("lost_at") else ""
+            click.echo(f"  {r['id']} [{r['category']}]{lost} {r['question'][:70]} -> "
+                       f"{r['text'][:90]!r}")
     if json_path:
         json_path.write_text(json.dumps({"summary": summary, "items": results}, indent=2),
                              encoding="utf-8")

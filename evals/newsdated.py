@@ -99,8 +99,26 @@ def score(item: DatedItem, answer) -> dict:
     sourced = bool(set(cited) & set(item.articles)) or (
         not item.period.get("recent") and any(_within(c.date, item.period) for c in stating)
     )
-    return {"correct": matched and sourced and not answer.refused, "matched": matched,
-            "sourced": sourced}
+    correct = matched and sourced and not answer.refused
+    return {"correct": correct, "matched": matched, "sourced": sourced,
+            "lost_at": None if correct else lost_at(item, answer, matched)}
+
+
+LOSS_STAGES = ("retrieved", "evidence", "reply", "grounded", "decide", "write", "source")
+
+
+def lost_at(item: DatedItem, answer, matched: bool) -> str:
+    """The first stage of the answer path whose text no longer holds the answer, as the main
+    eval says it (`evals/metrics.py`); past those, "decide" for a refusal, "write" for an answer
+    without it, "source" for the right words cited from a report outside the asked period."""
+    for stage in ("retrieved", "evidence", "reply", "grounded"):
+        if stage in answer.trace:
+            held = re.sub(r"\[\d+\]", "", answer.trace[stage])
+            if not all(re.search(p, held, re.I) for p in item.patterns):
+                return stage
+    if answer.refused:
+        return "decide"
+    return "source" if matched else "write"
 
 
 def _within(date: str | None, period: dict) -> bool:
@@ -117,6 +135,8 @@ def summarise(items: list[DatedItem], results: list[dict]) -> dict:
         if not rows:
             continue
         summary = {"n": len(rows), "accuracy": round(sum(r["correct"] for r in rows) / len(rows), 3)}
+        if category != "list":
+            summary["lost_at"] = {s: sum(r.get("lost_at") == s for r in rows) for s in LOSS_STAGES}
         if category == "list":
             for key in ("recall", "precision"):
                 summary[f"list_{key}"] = round(statistics.mean(r.get(key, 0.0) for r in rows), 3)
@@ -166,4 +186,9 @@ def format_table(summary: dict) -> str:
             )
     if "p50_ms" in summary:
         lines.append(f"answer p50: {summary['p50_ms']} ms")
+    lost = {c: summary[c]["lost_at"] for c in CATEGORIES if "lost_at" in summary.get(c, {})}
+    if lost:
+        lines += ["", "where the wrong answers were lost (the first stage without the answer)",
+                  "category  " + "  ".join(f"{s:>9}" for s in LOSS_STAGES)]
+        lines += [f"{c:9s} " + "  ".join(f"{n[s]:>9d}" for s in LOSS_STAGES) for c, n in lost.items()]
     return "\n".join(lines)

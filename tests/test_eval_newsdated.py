@@ -41,3 +41,21 @@ def test_the_summary_is_per_kind():
     summary = summarise(items, results)
     assert summary["list"] == {"n": 1, "accuracy": 1.0, "list_recall": 1.0, "list_precision": 1.0, "count_right": 1.0}
     assert summary["control"]["accuracy"] == 0.0 and summary["p50_ms"] == 10.0
+
+
+def test_a_wrong_dated_answer_says_at_which_stage_the_answer_was_lost():
+    item = DatedItem("d", "dated", "q", patterns=("6 million",), articles=("new",),
+                     period={"start": "2017-03-01", "end": "2017-04-01"})
+
+    def answered(text, citations, **trace):
+        return score(item, Answer(text, citations, trace=trace))["lost_at"]
+
+    shown = {"retrieved": "It was 6 million.", "evidence": "It was 6 million."}
+    assert answered("No.", [], retrieved="nothing") == "retrieved"
+    assert answered("No.", [], **shown, reply="ANSWER: 4 million") == "reply"
+    refused = Answer("The articles don't say.", [], refused=True, trace={**shown, "reply": "6 million"})
+    assert score(item, refused)["lost_at"] == "decide"
+    assert answered("4 million [1]", [cite(1, "new")], **shown) == "write"
+    early = Citation(1, "old", "t", "It was 6 million.", 0, 1, 1.0, date="2017-02-20")
+    assert answered("6 million [1]", [early], **shown) == "source"
+    assert answered("6 million [1]", [cite(1, "new")], **shown) is None
