@@ -1,10 +1,12 @@
-"""Read the articles: one UTF-8 `.txt`/`.md` file per article, or CSV/JSONL exports of many.
+"""Read the articles: one UTF-8 `.txt`/`.md` file or saved `.html` page per article, or
+CSV/JSONL exports of many.
 
 An article's text is its file's bytes decoded as UTF-8 and nothing else: a leading BOM stays
 (as the character U+FEFF at offset 0) and line endings stay as they are (CRLF too), so
 `open(path, encoding="utf-8", newline="").read()[start:end]` is what a citation quotes. A file
 may open with YAML front matter (`title:`, `date:`, `url:`); it stays in the text (offsets are
-the file's) but is not indexed. An export row's text is its text field as read (`exports.py`).
+the file's) but is not indexed. An export row's text is its text field as read (`exports.py`);
+a page's is the main text extracted from it (`html.py`), stored with the index.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from index.errors import CorpusError
 from index.exports import COLUMNS, EXPORT_SUFFIXES, columns_of, iso_date, row_digest, rows
+from index.html import HTML_SUFFIXES
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 BOM = "\ufeff"
@@ -208,10 +211,11 @@ def read_article(path: Path, max_mb: float | None = MAX_ARTICLE_MB) -> Article:
     A file above `max_mb` megabytes (None: no limit) is refused from its size alone, before a
     byte of it is read, so one huge file can't hold up or exhaust the indexing of the others.
     """
-    if path.suffix.lower() not in ARTICLE_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES + HTML_SUFFIXES:
         raise ValueError(
-            f"has an unknown extension {path.suffix or '(none)'!r}; expected .txt, .md, or a "
-            ".csv or .jsonl export"
+            f"has an unknown extension {path.suffix or '(none)'!r}; expected .txt, .md, .html, "
+            "or a .csv or .jsonl export"
         )
     if max_mb is not None:
         size = path.stat().st_size
@@ -222,11 +226,27 @@ def read_article(path: Path, max_mb: float | None = MAX_ARTICLE_MB) -> Article:
     data = path.read_bytes()
     if b"\x00" in data:
         raise ValueError("looks binary (contains NUL bytes)")
+    if suffix in HTML_SUFFIXES:
+        return page_article(path.stem, data, path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ValueError(f"is not UTF-8 (bad byte at offset {err.start})") from None
     return article_from_text(path.stem, text, path)  # a BOM and \r\n stay: offsets are the file's
+
+
+def page_article(article_id: str, data: bytes, path: Path | None = None) -> Article:
+    """A saved page as an article: its extracted text is what citations quote (the index keeps
+    it); the hash is the page's bytes and the extractor's version, so either changing re-reads.
+    Raises ValueError for a page with no article in it."""
+    from index.html import extract, extractor_version
+
+    page = extract(data)
+    digest = hashlib.sha256(data + extractor_version().encode()).hexdigest()
+    return Article(
+        id=article_id, title=page.title or headline(page.text), text=page.text, sha256=digest,
+        path=path, date=page.date, url=page.url,
+    )
 
 
 def load_corpus(
@@ -275,8 +295,8 @@ def load_corpus(
     if not articles:
         detail = f" ({len(warnings)} file(s) skipped)" if warnings else ""
         raise EmptyCorpusError(
-            f"no articles found in {directory}{detail}; add .txt or .md files, or a CSV or "
-            "JSONL export", warnings
+            f"no articles found in {directory}{detail}; add .txt, .md or .html files, or a CSV "
+            "or JSONL export", warnings
         )
     return articles, warnings
 

@@ -43,8 +43,8 @@ def test_file_names_are_sanitised(given, safe):
         ("blank.md", b"  \n\t\n", "is empty"),
         ("latin1.txt", "Caf\xe9 cr\xe8me\n".encode("latin-1"), "not UTF-8"),
         ("huge.txt", b"a" * (MAX_BYTES + 1), "limit is 5 MB"),
-        ("doc.pdf", b"%PDF-1.4", "only .txt and .md"),
-        ("noext", b"Headline\n", "only .txt and .md"),
+        ("doc.pdf", b"%PDF-1.4", "only .txt, .md and .html"),
+        ("noext", b"Headline\n", "only .txt, .md and .html"),
     ],
 )
 def test_bad_uploads_are_refused_with_a_reason(tmp_path, name, data, reason):
@@ -118,3 +118,21 @@ def test_an_upload_has_the_corpus_s_size_limit(built_index, tmp_path, monkeypatc
     with pytest.raises(UploadRejected, match="the limit is 0.001 MB"):
         add_upload(engine, big)
     assert not (built_index["corpus"] / "two_kb.txt").exists()
+
+
+def test_a_saved_page_can_be_uploaded_and_is_cited_from_its_article_text(built_index, tmp_path):
+    from tests.test_html import STORY, page
+
+    engine = get_engine(Settings())
+    upload = tmp_path / "Harbour news.html"
+    upload.write_text(page(), encoding="utf-8")
+    added = add_upload(engine, upload)
+    assert added.path.name == "Harbour_news.html" and added.article.date == "2017-03-14"
+    answer = engine.answer("How long is the dredging of the old port expected to take?")
+    assert not answer.refused and answer.citations[0].article_id == "Harbour_news"
+    assert answer.citations[0].quote in STORY[1]
+    with pytest.raises(UploadRejected, match="same text as the article Harbour_news"):
+        check_upload("again.html", upload.read_bytes(), built_index["corpus"],
+                     {i: s.sha256 for i, s in engine.store.articles().items()})
+    with pytest.raises(UploadRejected, match="no article text"):
+        check_upload("menu.html", b"<html><body><nav>Home</nav></body></html>", tmp_path, {})

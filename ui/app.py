@@ -210,7 +210,7 @@ class ChatUI:
         return "", [], Session(), render.sources_html(None, {}, 0), render.article_html(None, None)
 
     def add_article(self, path: str | None) -> tuple[None, str, str]:
-        """Add an uploaded .txt/.md file to the corpus and index it; explain any refusal.
+        """Add an uploaded .txt/.md/.html file to the corpus and index it; explain any refusal.
 
         Gradio's copy of the upload is deleted once handled, whatever the outcome: an accepted
         file has been written into the corpus by then, a rejected one is not kept.
@@ -321,14 +321,14 @@ def build_app(engine) -> gr.Blocks:
                     )
                 with gr.Accordion("Add an article", open=False, elem_id="add-article"):
                     gr.HTML(
-                        f"<p class='hint'>A .txt or .md file in UTF-8, up to "
-                        f"{MAX_BYTES // 2**20} MB; its first line is the headline. It can be "
-                        "cited from the next question on.</p>"
+                        f"<p class='hint'>A .txt or .md file in UTF-8, or a saved .html page, "
+                        f"up to {MAX_BYTES // 2**20} MB; the headline is its first line or the "
+                        "page's title. It can be cited from the next question on.</p>"
                     )
                     upload = gr.File(
                         elem_id="upload",
                         label="article file",
-                        file_types=[".txt", ".md"],
+                        file_types=[".txt", ".md", ".html", ".htm"],
                         type="filepath",
                         height=120,
                     )

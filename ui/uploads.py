@@ -18,12 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from index.corpus import ARTICLE_SUFFIXES, Article, article_from_text
+from index.corpus import ARTICLE_SUFFIXES, Article, article_from_text, page_article
+from index.html import HTML_SUFFIXES
 
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_STEM = 80
+ACCEPTED = ARTICLE_SUFFIXES + HTML_SUFFIXES
 
 _write_lock = threading.Lock()  # serialises name checks and writes; holds no chat state
 
@@ -46,7 +48,7 @@ def safe_name(filename: str) -> str:
     stem = base[: -len(suffix)] if suffix else base
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
     stem = re.sub(r"_{2,}", "_", stem).strip("._-")[:MAX_STEM].rstrip("._-") or "article"
-    suffix = suffix if suffix in ARTICLE_SUFFIXES else ""
+    suffix = suffix if suffix in ACCEPTED else ""
     return stem + suffix
 
 
@@ -62,19 +64,25 @@ def check_upload(
     Returns the sanitised file name and the article; raises UploadRejected saying why not.
     """
     shown = PurePosixPath(str(filename)).name or "the file"
-    if Path(shown).suffix.lower() not in ARTICLE_SUFFIXES:
-        raise UploadRejected(f"{shown}: only .txt and .md articles can be added")
+    if Path(shown).suffix.lower() not in ACCEPTED:
+        raise UploadRejected(f"{shown}: only .txt, .md and .html articles can be added")
     if len(data) > max_bytes:
         raise UploadRejected(f"{shown} is {_mb(len(data))}; the limit is {_mb(max_bytes)}")
     if b"\x00" in data:
         raise UploadRejected(f"{shown} looks binary (it contains NUL bytes), not like text")
+    name = safe_name(shown)
+    if Path(name).suffix in HTML_SUFFIXES:  # a saved page: its article, in its own charset
+        try:
+            article = page_article(Path(name).stem, data)
+        except ValueError as err:
+            raise UploadRejected(f"{shown} {err}") from None
+        return name, _new(shown, article, {article.sha256}, corpus_dir, indexed)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise UploadRejected(
             f"{shown} is not UTF-8 text (bad byte at offset {err.start}); save it as UTF-8"
         ) from None
-    name = safe_name(shown)
     try:
         article = article_from_text(Path(name).stem, text)  # as the corpus reads it
     except ValueError as err:
@@ -82,6 +90,12 @@ def check_upload(
     bare = text.removeprefix("\ufeff")
     # the index hashes the text as it is (a BOM included); with or without one, it is a copy
     copies = {hashlib.sha256(t.encode("utf-8")).hexdigest() for t in (bare, "\ufeff" + bare)}
+    return name, _new(shown, article, copies, corpus_dir, indexed)
+
+
+def _new(shown: str, article: Article, copies: set[str], corpus_dir: Path,
+         indexed: Mapping[str, str]) -> Article:
+    """The article, unless the index holds it already (by content or by name)."""
     same = next((i for i, sha in indexed.items() if sha in copies), None)
     if same is not None:
         raise UploadRejected(f"{shown} has the same text as the article {same}, already indexed")
@@ -89,7 +103,7 @@ def check_upload(
         raise UploadRejected(
             f"an article named {article.id} already exists; rename the file and try again"
         )
-    return name, article
+    return article
 
 
 def add_upload(engine, source: Path, filename: str | None = None) -> Added:
