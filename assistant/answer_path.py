@@ -224,7 +224,7 @@ def _signals(
     best = grounded[0]
     spans = " ".join(g.text for g in grounded)
     adds = bool(words(spans) - words(ask.asked))
-    kind = holds_kind(ask.asked, spans)
+    kind = holds_kind(ask.asked, spans, " ".join(g.around() for g in grounded))
     p_yes = None
     if reader is not None and adds and kind:  # the model checks only what could be an answer
         prompt = verify_prompt(ask.asked, _context(best.line))

@@ -47,6 +47,13 @@ class Grounded:
     def sentence(self) -> str:
         return self.line.unit.text
 
+    def around(self, words: int = 3) -> str:
+        """The phrase with a few of its sentence's words either side: what says what a bare
+        number is ("died aged 90", "90 years old")."""
+        text, first = self.line.unit.text, self.line.unit.start
+        a, b = max(0, self.start - first), max(0, self.end - first)
+        return " ".join([*text[:a].split()[-words:], text[a:b], *text[b:].split()[:words]])
+
 
 def ground(pairs: Sequence[Pair], evidence: Evidence) -> list[Grounded | None]:
     """Each pair grounded in the evidence, or None where its phrase is in no shown sentence."""

@@ -35,7 +35,11 @@ _MEASURES = [
     ),
     (
         re.compile(r"\bhow old\b", re.I),
-        re.compile(rf"\b{_AMOUNT}[\s-]+years?[\s-]+old\b|\baged\s+\d+", re.I),
+        re.compile(
+            rf"\b{_AMOUNT}[\s-]+years?[\s-]+old\b|\baged\s+\d+|\bage of\s+\d+"
+            r"|\b(?:died|dies|dead)\s+at\s+\d+",
+            re.I,
+        ),
     ),
 ]
 _DATE = re.compile(
@@ -132,14 +136,18 @@ def asks_several(question: str) -> bool:
     return wanted(question) == "name" and bool(_SEVERAL.search(question))
 
 
-def holds_kind(question: str, text: str) -> bool:
+def holds_kind(question: str, text: str, around: str = "") -> bool:
     """Whether text is the kind of thing the question asks for, where that kind can be seen:
     a number for "how many" (a duration for "how long", an age for "how old"), a date for
-    "when". Names and places can't be told from a phrase alone, so they pass."""
+    "when". Names and places can't be told from a phrase alone, so they pass. A duration's or
+    an age's unit is often beside the number rather than in the copied phrase ("90" of "died
+    aged 90"): `around`, the phrase with its sentence's neighbouring words, may show it."""
     kind = wanted(question)
     if kind == "number":
-        unit = next((m for asks, m in _MEASURES if asks.search(question)), _NUMBER)
-        return bool(unit.search(text))
+        measure = next((m for asks, m in _MEASURES if asks.search(question)), None)
+        if measure is None:
+            return bool(_NUMBER.search(text))
+        return bool(measure.search(text) or (_NUMBER.search(text) and measure.search(around)))
     if kind == "date":
         return bool(_DATE.search(text))
     return True

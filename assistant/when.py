@@ -2,7 +2,7 @@
 
 News is dated, and a question about time is answered from the articles of that time. A question
 names a period with a preposition and a date phrase ("in March 2017", "after 13 February",
-"since 2016"), or relative to the corpus's newest date ("last week", "this month"), or asks for
+"since 2016", "before the election on 15 March": an event and its date), or relative to the corpus's newest date ("last week", "this month"), or asks for
 the newest report ("latest", "most recent", "newest", "current"). The phrase's shape is found
 by a pattern (a preposition, then words a date is written in); what it means is dateutil's
 reading of it, with the components it names (a year alone is that year; a month and year that
@@ -30,6 +30,12 @@ _DATE = (
     rf"|{_YEAR}-\d{{2}}(?:-\d{{2}})?|{_YEAR})"
 )
 _PERIOD = re.compile(rf"\b(?P<how>in|on|during|before|after|since|until|by)\s+(?P<date>{_DATE})\b", re.I)
+# "before the Dutch election on 15 March", "after the summit in July": an event and its date
+_EVENT = re.compile(
+    rf"\b(?P<how>before|after|since|until)\s+(?:the\s+|a\s+|an\s+|his\s+|her\s+|their\s+)?"
+    rf"(?:[\w'’-]+\s+){{1,5}}?(?:on|in)\s+(?P<date>{_DATE})\b",
+    re.I,
+)
 _RELATIVE = re.compile(r"\b(?P<which>last|this|past)\s+(?P<unit>week|month|year)\b", re.I)
 _RECENT = re.compile(r"\b(?:latest|most\s+recent(?:ly)?|newest|current(?:ly)?|recent(?:ly)?)\b", re.I)
 
@@ -60,16 +66,19 @@ def period(question: str, newest: str | None = None) -> Period | None:
     which "last week" and a date without a year are taken relative to."""
     recent = bool(_RECENT.search(question))
     anchor = dt.date.fromisoformat(newest) if newest else None
-    m = _PERIOD.search(question)
+    event = _EVENT.search(question)
+    m = event or _PERIOD.search(question)
     if m is not None:
         span = _span(m.group("date"), anchor)
         if span is not None:
             start, end = span
             how = m.group("how").lower()
+            # an event on a day is before or after that day; one in a month may be any day of it
+            within = event is not None and end - start > dt.timedelta(days=1)
             if how in ("before", "until", "by"):
-                start, end = None, start if how == "before" else end
+                start, end = None, start if how == "before" and not within else end
             elif how in ("after",):
-                start, end = end, None
+                start, end = start if within else end, None
             elif how == "since":
                 end = None
             return Period(_iso(start), _iso(end), recent, m.group(0))

