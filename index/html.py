@@ -47,10 +47,13 @@ def extract(html: bytes | str) -> Page:
     UTF-8)."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=True,
-        include_images=False, include_links=False, config=_config(),
-    )
+    try:
+        doc = trafilatura.bare_extraction(
+            html, with_metadata=True, include_comments=False, include_tables=True,
+            include_images=False, include_links=False, config=_config(),
+        )
+    except Exception as err:  # one page the parser chokes on is skipped, not the whole index
+        raise ValueError(f"could not be read as a web page ({type(err).__name__})") from None
     text = (getattr(doc, "text", None) or "").strip()
     if not text:
         raise ValueError("has no article text that could be extracted from the page")
