@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from assistant import extractive, listing, when
-from assistant.decide import Signals, decide
+from assistant.decide import Signals, Verdict, decide
 from assistant.evidence import Evidence, Line, budget_for, gather
 from assistant.followup import History, resolve, standalone
 from assistant.ground import Grounded, ground
@@ -174,8 +174,9 @@ def _decide_part(
         (source, phrases, _signals(reader, ask, phrases, r, stats))
         for source, phrases, r in candidates
     ]
-    source, chosen, signals = max(weighed, key=lambda w: _rank(w[2]))
-    verdict = decide(signals, answer_at=settings.answer_at, unsure_at=settings.unsure_at)
+    rule = dict(answer_at=settings.answer_at, unsure_at=settings.unsure_at)
+    source, chosen, signals = choose(weighed, rule, latest=bool(period and period.recent))
+    verdict = decide(signals, **rule)
     stats.setdefault("parts", []).append(
         {"asked": ask.asked, "verdict": verdict.value, "source": source, **_plain(signals),
          "candidates": len(weighed)}
@@ -231,6 +232,21 @@ def _signals(
         p_yes = reader.choose(prompt).get("YES")
         _add_usage(stats, reader.usage)
     return Signals(True, adds, kind, p_yes=p_yes, p_answer=reply.p_answer)
+
+
+def choose(weighed: list[tuple[str, list[Grounded], Signals]], rule: dict, latest: bool = False):
+    """The candidate decided on: the likeliest (`_rank`); for "the latest", of the candidates
+    that would be answered, the newest report's ("recency ranks among the sources that answer"),
+    the likelier on one day."""
+    answered = [w for w in weighed if decide(w[2], **rule) is Verdict.ANSWER]
+    if latest and answered:
+        return max(answered, key=lambda w: (_newest(w[1]), _rank(w[2])))
+    return max(weighed, key=lambda w: _rank(w[2]))
+
+
+def _newest(phrases: Sequence[Grounded]) -> str:
+    """The newest date among a candidate's sentences ("" when none is dated)."""
+    return max((g.line.unit.date or "" for g in phrases), default="")
 
 
 def _rank(signals: Signals) -> tuple:

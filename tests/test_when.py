@@ -84,3 +84,23 @@ def test_reports_that_differ_say_which_is_newer(dated):
     result = answer("How much is the harbour budget?")
     assert result.text.startswith("The articles differ (the newer report [")
     assert "is of 20 March 2017)" in result.text
+
+
+
+def test_for_the_latest_the_newest_of_the_answers_that_pass_the_check_is_decided_on():
+    from types import SimpleNamespace
+
+    from assistant.answer_path import choose
+    from assistant.decide import Signals
+
+    def said_on(date):
+        return [SimpleNamespace(line=SimpleNamespace(unit=SimpleNamespace(date=date)))]
+
+    rule = {"answer_at": 0.55, "unsure_at": 0.4}
+    old = ("reader", said_on("2017-02-10"), Signals(True, p_yes=0.9))
+    new = ("composer", said_on("2017-03-20"), Signals(True, p_yes=0.7))
+    doubtful = ("composer", said_on("2017-03-25"), Signals(True, p_yes=0.45))
+    assert choose([old, new], rule)[0] == "reader"  # no time asked: the likelier
+    assert choose([old, new], rule, latest=True)[0] == "composer"  # the latest: the newer
+    assert choose([old, doubtful], rule, latest=True)[0] == "reader"  # only among answers
+    assert choose([doubtful], rule, latest=True)[0] == "composer"  # none answers: as before
