@@ -38,3 +38,4 @@ measure: install-test
 	ASSISTANT_BACKEND=extractive $(EVAL) --corpus newsarticles --json $(MEASURE)/runs/news-extractive.json
 	$(EVAL) --corpus newsdated --json $(MEASURE)/runs/newsdated-reader.json
 	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m benchmarks.evidence_budget --split dev
+	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m assistant bench --csv --workdir $(MEASURE)/csvbench --json $(MEASURE)/runs/csvbench.json
