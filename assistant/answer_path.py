@@ -84,12 +84,14 @@ def stream(
             asks = [Ask(condensed, condensed, asks[0].posed)]
     # a question about a time ("in March 2017", "the latest") reads the articles of that time
     periods = [when.period(a.searched, retriever.keywords.newest) for a in asks]
+    # ... and searches for its topic: the period filters and orders, its words would only match
+    topics = [when.topic(a.searched, p) for a, p in zip(asks, periods, strict=True)]
     found = [
-        retriever.find(a.searched, settings.candidates, p) for a, p in zip(asks, periods, strict=True)
+        retriever.find(t, settings.candidates, p) for t, p in zip(topics, periods, strict=True)
     ]
     rankings = [f.ranked() for f in found]
     evidence = gather(
-        asks[0].searched,
+        topics[0],
         rankings,
         retriever.keywords.article_chunks,
         count_tokens,

@@ -2,7 +2,8 @@
 
 News is dated, and a question about time is answered from the articles of that time. A question
 names a period with a preposition and a date phrase ("in March 2017", "after 13 February",
-"since 2016", "before the election on 15 March": an event and its date), or relative to the corpus's newest date ("last week", "this month"), or asks for
+"since 2016", "before the election on 15 March": an event and its date; "in 2016" alone is left
+a word of the question, as it dates events more often than reports), or relative to the corpus's newest date ("last week", "this month"), or asks for
 the newest report ("latest", "most recent", "newest", "current"). The phrase's shape is found
 by a pattern (a preposition, then words a date is written in); what it means is dateutil's
 reading of it, with the components it names (a year alone is that year; a month and year that
@@ -49,6 +50,7 @@ class Period:
     end: str | None = None
     recent: bool = False
     phrase: str = ""  # the words that said it
+    dated: str = ""  # of those, the date itself with its preposition ("on 15 March 2017")
 
     @property
     def bounded(self) -> bool:
@@ -68,6 +70,8 @@ def period(question: str, newest: str | None = None) -> Period | None:
     anchor = dt.date.fromisoformat(newest) if newest else None
     event = _EVENT.search(question)
     m = event or _PERIOD.search(question)
+    if m is not None and not event and _only_a_year(m):
+        m = None  # "car sales in 2016": the year the sales were in, reported in 2017 too
     if m is not None:
         span = _span(m.group("date"), anchor)
         if span is not None:
@@ -81,12 +85,31 @@ def period(question: str, newest: str | None = None) -> Period | None:
                 start, end = start if within else end, None
             elif how == "since":
                 end = None
-            return Period(_iso(start), _iso(end), recent, m.group(0))
+            dated = m.group(0)[m.group(0).rfind(m.group("date")) - 3 :].lstrip() if event else m.group(0)
+            return Period(_iso(start), _iso(end), recent, m.group(0), dated)
     r = _RELATIVE.search(question)
     if r is not None and anchor is not None:
         start, end = _relative(r.group("which").lower(), r.group("unit").lower(), anchor)
-        return Period(_iso(start), _iso(end), recent, r.group(0))
+        return Period(_iso(start), _iso(end), recent, r.group(0), r.group(0))
     return Period(recent=True, phrase=_RECENT.search(question).group(0)) if recent else None
+
+
+def _only_a_year(m: re.Match) -> bool:
+    """"in 2016" dates what was done more often than when it was reported (a year's figures
+    come out the next January), so it stays a word of the question, not a filter;
+    "before/after/since 2016" says which reports."""
+    return m.group("how").lower() in ("in", "during", "on") and re.fullmatch(_YEAR, m.group("date")) is not None
+
+
+def topic(question: str, period: Period | None) -> str:
+    """The question as retrieval should read it: without its date and its "latest", which the
+    period's filter and ordering already carry and which as words only match other stories'
+    dates ("in March 2017") and stock phrases ("the latest figures")."""
+    if period is None:
+        return question
+    text = question.replace(period.dated, " ") if period.dated else question
+    text = _RECENT.sub(" ", text) if period.recent else text
+    return " ".join(text.split()) or question
 
 
 def _span(phrase: str, anchor: dt.date | None) -> tuple[dt.date, dt.date] | None:

@@ -36,7 +36,11 @@ def test_a_question_s_period_is_read_with_dateutil(question, start, end, recent)
     assert (got.start, got.end, got.recent) == (start, end, recent)
 
 
-@pytest.mark.parametrize("question", ["Who met Putin in Moscow?", "How many drones did Russia fire?"])
+@pytest.mark.parametrize(
+    "question",
+    ["Who met Putin in Moscow?", "How many drones did Russia fire?",
+     "How many cars did Chinese dealers sell in 2016?"],  # the sales' year, reported in 2017 too
+)
 def test_a_question_without_a_time_has_no_period(question):
     assert period(question, NEWEST) is None
 
@@ -44,6 +48,16 @@ def test_a_question_without_a_time_has_no_period(question):
 def test_an_undated_article_is_in_every_period():
     assert period("in February 2017", NEWEST).holds(None)
     assert not period("in February 2017", NEWEST).holds("2017-03-01")
+
+
+def test_retrieval_reads_the_topic_without_the_date_and_the_latest():
+    from assistant.when import topic
+
+    asked = "Before the Dutch election on 15 March 2017, how many seats did polls give Rutte?"
+    assert topic(asked, period(asked, NEWEST)) == "Before the Dutch election , how many seats did polls give Rutte?"
+    latest = "What is the latest on the harbour budget?"
+    assert topic(latest, period(latest, NEWEST)) == "What is the on the harbour budget?"
+    assert topic("Who met Putin?", None) == "Who met Putin?"
 
 
 def test_dates_are_said_as_news_says_them():
