@@ -3,11 +3,12 @@
 News is dated, and a question about time is answered from the articles of that time. A question
 names a period with a preposition and a date phrase ("in March 2017", "after 13 February",
 "since 2016", "before the election on 15 March": an event and its date; "in 2016" alone is left
-a word of the question, as it dates events more often than reports), or relative to the corpus's newest date ("last week", "this month"), or asks for
-the newest report ("latest", "most recent", "newest", "current"). The phrase's shape is found
-by a pattern (a preposition, then words a date is written in); what it means is dateutil's
-reading of it, with the components it names (a year alone is that year; a month and year that
-month; a day that day). Undated articles are never excluded by a period: nothing says they are
+a word of the question, as it dates events more often than reports), or relative to the
+corpus's newest date ("last week", "this month"), or asks for the newest report ("latest",
+"most recent", "newest", "current"). The phrase's shape is found by a pattern (a preposition,
+then words a date is written in); what it means is dateutil's reading of it, with the
+components it names (a year alone is that year; a month and year that month; a day that
+day). Retrieval searches the question without the date and the "latest" (`topic`). Undated articles are never excluded by a period: nothing says they are
 outside it.
 """
 
@@ -34,7 +35,7 @@ _PERIOD = re.compile(rf"\b(?P<how>in|on|during|before|after|since|until|by)\s+(?
 # "before the Dutch election on 15 March", "after the summit in July": an event and its date
 _EVENT = re.compile(
     rf"\b(?P<how>before|after|since|until)\s+(?:the\s+|a\s+|an\s+|his\s+|her\s+|their\s+)?"
-    rf"(?:[\w'’-]+\s+){{1,5}}?(?:on|in)\s+(?P<date>{_DATE})\b",
+    rf"(?:[\w'’-]+\s+){{1,5}}?(?P<on>on|in)\s+(?P<date>{_DATE})\b",
     re.I,
 )
 _RELATIVE = re.compile(r"\b(?P<which>last|this|past)\s+(?P<unit>week|month|year)\b", re.I)
@@ -85,7 +86,8 @@ def period(question: str, newest: str | None = None) -> Period | None:
                 start, end = start if within else end, None
             elif how == "since":
                 end = None
-            dated = m.group(0)[m.group(0).rfind(m.group("date")) - 3 :].lstrip() if event else m.group(0)
+            # what retrieval leaves out: the date, not the event ("the Dutch election")
+            dated = question[m.start("on") : m.end()] if event else m.group(0)
             return Period(_iso(start), _iso(end), recent, m.group(0), dated)
     r = _RELATIVE.search(question)
     if r is not None and anchor is not None:
@@ -98,7 +100,8 @@ def _only_a_year(m: re.Match) -> bool:
     """"in 2016" dates what was done more often than when it was reported (a year's figures
     come out the next January), so it stays a word of the question, not a filter;
     "before/after/since 2016" says which reports."""
-    return m.group("how").lower() in ("in", "during", "on") and re.fullmatch(_YEAR, m.group("date")) is not None
+    in_it = m.group("how").lower() in ("in", "during", "on")
+    return in_it and re.fullmatch(_YEAR, m.group("date")) is not None
 
 
 def topic(question: str, period: Period | None) -> str:

@@ -3,7 +3,7 @@
 A saved page is mostly not the article: menus, share buttons, cookie notes, related links,
 comments. trafilatura takes out the main text and the metadata (its date comes from htmldate,
 which reads the page's markup, not the text's first date-like string). It was chosen over
-readability-lxml and jusText on 990 real saved pages with hand-written gold
+readability-lxml and jusText on 884 real saved pages with hand-written gold
 (`benchmarks/html_extract.py`, figures in the README): the best recall of the article's text at
 the same precision, and the only one of the three that finds a date and a url. The extracted
 text is what a citation quotes, so the index stores it (`article_text()` returns it) and
@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+
+from index.exports import iso_date
 
 HTML_SUFFIXES = (".html", ".htm")
 # trafilatura's own knobs (its settings.cfg): main text shorter than this is a page without an
@@ -61,7 +63,7 @@ def extract(html: bytes | str) -> Page:
     return Page(
         text=text,
         title=_clean(getattr(doc, "title", None)),
-        date=_iso(getattr(doc, "date", None)),
+        date=iso_date(getattr(doc, "date", None)),
         url=url if isinstance(url, str) and url.startswith(("http://", "https://")) else None,
     )
 
@@ -77,10 +79,4 @@ def _config():
 
 
 def _clean(value: object) -> str | None:
-    return " ".join(value.split()) or None if isinstance(value, str) else None
-
-
-def _iso(value: object) -> str | None:
-    from index.exports import iso_date
-
-    return iso_date(value)
+    return (" ".join(value.split()) or None) if isinstance(value, str) else None
