@@ -8,8 +8,8 @@ corpus's newest date ("last week", "this month"), or asks for the newest report 
 "most recent", "newest", "current"). The phrase's shape is found by a pattern (a preposition,
 then words a date is written in); what it means is dateutil's reading of it, with the
 components it names (a year alone is that year; a month and year that month; a day that
-day). Retrieval searches the question without the date and the "latest" (`topic`). Undated articles are never excluded by a period: nothing says they are
-outside it.
+day). Retrieval searches the question without the date and the "latest" (`topic`). Undated
+articles are never excluded by a period: nothing says they are outside it.
 """
 
 from __future__ import annotations
