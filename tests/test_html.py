@@ -92,3 +92,18 @@ def test_citations_of_a_page_quote_its_stored_text_with_date_and_url(isolated):
     (corpus / "harbour.html").write_text(page(), encoding="utf-8")
     report = get_engine(Settings()).index()  # the same page again: nothing to do
     assert report.added == report.updated == 0
+
+
+def test_the_extractor_benchmark_scores_what_comes_out_of_a_page(tmp_path, capsys):
+    import json
+
+    from benchmarks.html_extract import main, score, trafilatura_extract
+
+    gold = {"file": "harbour.html", "with": STORY[1:2], "without": ["Subscribe today", "waste of money"]}
+    got = score("trafilatura", trafilatura_extract, [(page(), gold)])
+    assert (got.true_pos, got.false_neg, got.false_pos, got.true_neg) == (1, 0, 0, 2)
+    assert got.titles == got.dates == got.urls == 1 and got.f1 == 1.0
+    (tmp_path / "harbour.html").write_text(page(), encoding="utf-8")
+    (tmp_path / "evaldata.json").write_text(json.dumps({"https://coastal.example.org/x": gold}))
+    assert main(["--pages", str(tmp_path), "--lang", "en"]) == 0
+    assert "1 pages, 1 main-text and 2 boilerplate snippets" in capsys.readouterr().out
