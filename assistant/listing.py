@@ -83,8 +83,10 @@ def answer(listing: Listing, keywords: KeywordIndex, cap: int) -> Answer:
     said = "article mentions" if count == 1 else "articles mention"
     if count == 0:
         text = f"No article mentions {listing.topic}."
-    elif listing.count_only:
-        text = f"{count} {said} {listing.topic}."
+    elif listing.count_only:  # the count first; a capped list says it is part of it
+        text = f"{count} {said} {listing.topic}." + (
+            f" The {cap} {_first(found)} are listed:" if count > cap else ""
+        )
     else:
         text = f"{count} {said} {listing.topic}" + (
             f"; the {cap} {_first(found)} are listed:" if count > cap else ":"

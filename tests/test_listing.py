@@ -67,6 +67,8 @@ def test_the_list_is_capped_but_the_count_is_whole(built_index, monkeypatch):
     result = answer("Which articles mention Putin?")
     assert len(result.citations) == 2 and "the 2 with the most mentions are listed" in result.text
     assert int(result.text.split()[0]) == result.stats["listing"]["count"] > 2
+    counted = answer("How many articles mention Putin?")
+    assert len(counted.citations) == 2 and "The 2 with the most mentions are listed:" in counted.text
 
 
 def test_a_question_about_the_corpus_in_a_conversation_is_still_a_listing(built_index):
