@@ -264,32 +264,17 @@ def _questions(engine, corpus: Path) -> dict:
     cold = fresh.answer(asked[0])
     out["list_cold_ms"] = round((time.perf_counter() - start) * 1000, 2)
     out["list_cold_listing"] = bool(cold.stats.get("listing"))
-    seconds, details = [], []
-    bar = product._bar(len(asked), "list questions", "question")
-    for question in asked:
-        start = time.perf_counter()
-        got = fresh.answer(question)
-        seconds.append(time.perf_counter() - start)
-        listing = got.stats.get("listing") or {}
-        details.append({"question": question, "ms": round(seconds[-1] * 1000, 2),
-                        "listing": bool(listing), "count": listing.get("count")})
-        bar.update(1)
-    bar.close()
+    seconds, details = _timed(fresh, asked, "list questions", lambda got: {
+        "listing": bool(got.stats.get("listing")),
+        "count": (got.stats.get("listing") or {}).get("count"),
+    })
     out.update(list_questions=len(asked), list_listings=sum(d["listing"] for d in details),
                list_p50_ms=ms(seconds, 50), list_p95_ms=ms(seconds, 95), list_details=details)
 
     asked = latest_questions(topics)
     say(f"asking {len(asked)} 'latest' questions (extractive)")
     fresh.answer(asked[-1])  # untimed: the first dense search of the engine
-    seconds, details = [], []
-    bar = product._bar(len(asked), "latest questions", "question")
-    for question in asked:
-        start = time.perf_counter()
-        got = fresh.answer(question)
-        seconds.append(time.perf_counter() - start)
-        details.append({"question": question, "ms": round(seconds[-1] * 1000, 2), **_newest(got, dates)})
-        bar.update(1)
-    bar.close()
+    seconds, details = _timed(fresh, asked, "latest questions", lambda got: _newest(got, dates))
     judged = [d for d in details if d["first_date"]]
     out.update(
         latest_questions=len(asked),
@@ -302,6 +287,21 @@ def _questions(engine, corpus: Path) -> dict:
         latest_details=details,
     )
     return out
+
+
+def _timed(engine, questions: list[str], desc: str, describe) -> tuple[list[float], list[dict]]:
+    """Each question answered and timed; its detail is the question, its time and `describe`'s
+    reading of the answer."""
+    seconds, details = [], []
+    bar = product._bar(len(questions), desc, "question")
+    for question in questions:
+        start = time.perf_counter()
+        got = engine.answer(question)
+        seconds.append(time.perf_counter() - start)
+        details.append({"question": question, "ms": round(seconds[-1] * 1000, 2), **describe(got)})
+        bar.update(1)
+    bar.close()
+    return seconds, details
 
 
 def _newest(answer, dates: dict[str, str | None]) -> dict:
