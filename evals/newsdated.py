@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evals.metrics import STAGES, strip_markers
+
 NAME = "newsdated"
 QUESTIONS = Path(__file__).with_name("newsdated.jsonl")
 CATEGORIES = ("list", "dated", "control")
@@ -93,7 +95,7 @@ def score(item: DatedItem, answer) -> dict:
         count = 0 if stated and stated.group(1) == "No" else int(stated.group(1)) if stated else None
         return {"recall": recall, "precision": precision, "count_right": count == len(gold),
                 "correct": recall == 1.0 and precision == 1.0}
-    text = re.sub(r"\[\d+\]", "", answer.text)
+    text = strip_markers(answer.text)
     matched = all(re.search(p, text, re.I) for p in item.patterns)
     # cited from an article listed as stating it, or from another report whose quoted sentence
     # states it, of the asked period (for "the latest", only the listed newest reports count)
@@ -106,16 +108,16 @@ def score(item: DatedItem, answer) -> dict:
             "lost_at": None if correct else lost_at(item, answer, matched)}
 
 
-LOSS_STAGES = ("retrieved", "evidence", "reply", "grounded", "decide", "write", "source")
+LOSS_STAGES = (*STAGES, "decide", "write", "source")
 
 
 def lost_at(item: DatedItem, answer, matched: bool) -> str:
     """The first stage of the answer path whose text no longer holds the answer, as the main
     eval says it (`evals/metrics.py`); past those, "decide" for a refusal, "write" for an answer
     without it, "source" for the right words cited from a report outside the asked period."""
-    for stage in ("retrieved", "evidence", "reply", "grounded"):
+    for stage in STAGES:
         if stage in answer.trace:
-            held = re.sub(r"\[\d+\]", "", answer.trace[stage])
+            held = strip_markers(answer.trace[stage])
             if not all(re.search(p, held, re.I) for p in item.patterns):
                 return stage
     if answer.refused:
