@@ -23,6 +23,7 @@ from index.exports import COLUMNS, EXPORT_SUFFIXES, columns_of, iso_date, row_di
 from index.html import HTML_SUFFIXES
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+FILE_SUFFIXES = ARTICLE_SUFFIXES + HTML_SUFFIXES  # a file per article (an export is many)
 BOM = "\ufeff"
 MAX_ARTICLE_MB = 5.0  # the default of Settings.max_article_mb (ASSISTANT_MAX_ARTICLE_MB)
 _MB = 2**20
@@ -212,7 +213,7 @@ def read_article(path: Path, max_mb: float | None = MAX_ARTICLE_MB) -> Article:
     byte of it is read, so one huge file can't hold up or exhaust the indexing of the others.
     """
     suffix = path.suffix.lower()
-    if suffix not in ARTICLE_SUFFIXES + HTML_SUFFIXES:
+    if suffix not in FILE_SUFFIXES:
         raise ValueError(
             f"has an unknown extension {path.suffix or '(none)'!r}; expected .txt, .md, .html, "
             "or a .csv or .jsonl export"

@@ -18,14 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from index.corpus import ARTICLE_SUFFIXES, Article, article_from_text, page_article
+from index.corpus import FILE_SUFFIXES, Article, article_from_text, page_article
 from index.html import HTML_SUFFIXES
 
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_STEM = 80
-ACCEPTED = ARTICLE_SUFFIXES + HTML_SUFFIXES
 
 _write_lock = threading.Lock()  # serialises name checks and writes; holds no chat state
 
@@ -48,7 +47,7 @@ def safe_name(filename: str) -> str:
     stem = base[: -len(suffix)] if suffix else base
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
     stem = re.sub(r"_{2,}", "_", stem).strip("._-")[:MAX_STEM].rstrip("._-") or "article"
-    suffix = suffix if suffix in ACCEPTED else ""
+    suffix = suffix if suffix in FILE_SUFFIXES else ""
     return stem + suffix
 
 
@@ -64,7 +63,7 @@ def check_upload(
     Returns the sanitised file name and the article; raises UploadRejected saying why not.
     """
     shown = PurePosixPath(str(filename)).name or "the file"
-    if Path(shown).suffix.lower() not in ACCEPTED:
+    if Path(shown).suffix.lower() not in FILE_SUFFIXES:
         raise UploadRejected(f"{shown}: only .txt, .md and .html articles can be added")
     if len(data) > max_bytes:
         raise UploadRejected(f"{shown} is {_mb(len(data))}; the limit is {_mb(max_bytes)}")
