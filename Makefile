@@ -10,6 +10,7 @@ chat: install
 
 test: install-test
 	$(PYTHON) -m ruff check .
+	$(PYTHON) -c 'from importlinter.cli import lint_imports_command as lint; lint(["--no-cache"])'  # the layers (pyproject)
 	$(PYTHON) -m pytest
 
 install: install-model

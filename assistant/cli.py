@@ -12,6 +12,7 @@ Settings come from ASSISTANT_* environment variables (see the README).
 
 from __future__ import annotations
 
+import importlib
 import sys
 import textwrap
 from pathlib import Path
@@ -51,7 +52,28 @@ def _engine(settings):
         raise UserError(str(err)) from None
 
 
-@click.group(help=__doc__)
+class LazyGroup(click.Group):
+    """A group whose feature commands are imported only when named (click's documented lazy
+    loading): `assistant ask` loads none of the chat, the evals or the benchmarks, and the
+    layers stay one-way (the packages above import this one, not the other way round)."""
+
+    LAZY = {
+        "chat": "ui.cli:chat_command",
+        "eval": "evals.cli:eval_command",
+        "bench": "benchmarks.cli:bench_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            module, attribute = self.LAZY[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, help=__doc__)
 @click.version_option(package_name="news-assistant")
 def cli() -> None:
     pass
@@ -137,20 +159,6 @@ def _print_citation(c) -> None:
     if c.url:
         click.echo(f"    {c.url}")
     click.echo(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="    ", subsequent_indent="    "))
-
-
-def _register_feature_commands() -> None:
-    """Commands that live with their feature; each module imports only click at load time."""
-    from benchmarks.cli import bench_command
-    from evals.cli import eval_command
-    from ui.cli import chat_command
-
-    cli.add_command(chat_command, "chat")
-    cli.add_command(eval_command, "eval")
-    cli.add_command(bench_command, "bench")
-
-
-_register_feature_commands()
 
 
 def main() -> None:

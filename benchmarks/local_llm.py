@@ -1,7 +1,7 @@
 """The reader's own llama.cpp model as a llama-index LLM, for the naive pipeline of the benchmark.
 
 llama-index's `LlamaCPP` class needs llama-cpp-python (an 8-minute source build here), so this
-small `CustomLLM` drives the already loaded `assistant.runtime.LocalModel` instead: the same
+small `CustomLLM` drives the already loaded `assistant.llm.runtime.LocalModel` instead: the same
 GGUF file, the same weights in memory, the same greedy sampling and thread count. A prompt from
 llama-index is sent as one user message rendered with the model's own chat template (what
 `LlamaCPP` does with a `messages_to_prompt` for the model), streamed, and the token counts and

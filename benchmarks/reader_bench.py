@@ -3,7 +3,7 @@
 Both sides answer the same sample of eval questions, interleaved question by question (which
 side goes first alternates), so background load weighs on both alike:
 
-- **reader**: the product's answer path, `assistant.answer_path.stream` (what `Engine.stream`
+- **reader**: the product's answer path, `assistant.pipeline.path.stream` (what `Engine.stream`
   runs for the reader backend) over the benchmark's index: retrieve -> evidence -> read -> check.
 - **naive_reader**: `CitationQueryEngine.from_args(index, llm=...)` with llama-index's defaults
   (top 2 of the naive Chroma index `benchmarks.naive` built, 512-token citation chunks, the
@@ -63,7 +63,7 @@ class Run:
     answer: object  # an assistant.models.Answer (the naive side's built from its response)
     answer_s: float
     first_token_s: float | None  # None when the model wrote nothing (e.g. a gated refusal)
-    usages: list = field(default_factory=list)  # assistant.runtime.Usage of every model call
+    usages: list = field(default_factory=list)  # assistant.llm.runtime.Usage of every model call
     error: str | None = None  # what the side raised; then `answer` is None
 
 
@@ -124,8 +124,8 @@ def fixed_prefixes(model) -> dict[str, int]:
     from the first passage on, tokenized as `LocalModel` tokenizes a prompt."""
     from llama_index.core.query_engine.citation_query_engine import CITATION_QA_TEMPLATE
 
-    from assistant.read import SYSTEM
-    from assistant.runtime import _common_prefix
+    from assistant.llm.runtime import common_prefix
+    from assistant.pipeline.read import SYSTEM
 
     template = CITATION_QA_TEMPLATE.get_template().split("{context_str}")[0]
     sides = {
@@ -138,7 +138,7 @@ def fixed_prefixes(model) -> dict[str, int]:
         return model.vocab.tokenize(model.render(messages), add_special=True, parse_special=True)
 
     return {
-        name: _common_prefix(tokens(make("Alpha beta.")), tokens(make("Omega psi.")))
+        name: common_prefix(tokens(make("Alpha beta.")), tokens(make("Omega psi.")))
         for name, make in sides.items()
     }
 
@@ -217,14 +217,17 @@ def scores(items: Sequence, runs: Sequence[Run], articles: Mapping[str, str]) ->
 
 def reader_side(retriever, reader, settings) -> Callable[[object], Run]:
     """The product's reader answer path, timed from the question to the decided answer."""
-    from assistant import answer_path
+    from assistant.composer.reader import Composer
+    from assistant.llm.base import Usage
     from assistant.models import Done, Token
-    from assistant.runtime import Usage
+    from assistant.pipeline import path
+
+    composer = Composer(retriever.keywords, settings)
 
     def ask(item) -> Run:
         started = time.perf_counter()
         first = answer = None
-        for event in answer_path.stream(item.question, [], retriever, reader, settings):
+        for event in path.stream(item.question, [], retriever, reader, composer, settings):
             if isinstance(event, Token) and first is None:
                 first = time.perf_counter() - started
             elif isinstance(event, Done):
@@ -232,8 +235,11 @@ def reader_side(retriever, reader, settings) -> Callable[[object], Run]:
         elapsed = time.perf_counter() - started
         stats = answer.stats
         usages = []
-        if "prompt_tokens" in stats:  # the model was asked (not gated before it)
-            usages.append(Usage(**{k: stats.get(k, 0.0) for k in Usage.__dataclass_fields__}))
+        if stats.calls:  # the model was asked (not gated before it)
+            usages.append(Usage(
+                stats.prompt_tokens, stats.cached_tokens, stats.generated_tokens, stats.prefill_s,
+                stats.generate_s, stats.first_token_s or 0.0,
+            ))
         return Run(answer, elapsed, first, usages)
 
     return ask
@@ -265,13 +271,13 @@ def naive_side(query_engine, llm) -> Callable[[object], Run]:
 
 def load_reader(settings):
     """The reader the product would run, loaded once per process; raises ReaderUnavailable."""
-    from assistant import reader as readers
     from assistant.errors import BackendError
+    from assistant.llm import readers
 
     try:
         path = readers.model_path(settings)
         if path is None:
-            from assistant.model_file import INSTALL
+            from assistant.llm.model_file import INSTALL
 
             raise ReaderUnavailable(f"the reader model is not installed ({INSTALL}, or `make chat`)")
         return readers.local_reader(path, settings.llm_threads, settings.llm_context)

@@ -11,9 +11,10 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from benchmarks import newsarticles, product, reader_bench
+from benchmarks import product, reader_bench
 from benchmarks.measure import BenchError, child_env, eval_questions, timed_run
 from benchmarks.report import goals
+from corpora import newsarticles
 
 
 def say(message: str) -> None:

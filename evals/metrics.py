@@ -439,7 +439,7 @@ def score_item(
         missing_patterns=missing, citation_checks=checks, citation_recall_ok=recall_ok,
         uncited_patterns=uncited, quotes_total=len(quoted),
         quotes_intact=len(quoted) - len(broken), broken_quotes=broken,
-        reasons=tuple(reasons), stages=stages_held(item, getattr(answer, "trace", None) or {}),
+        reasons=tuple(reasons), stages=stages_held(item, answer.trace.stages()),
     )
 
 

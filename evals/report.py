@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,8 @@ def item_to_dict(result: ItemResult) -> dict[str, Any]:
             "refused": answer.refused,
             "question": answer.question,
             "retrieved": list(answer.retrieved),
-            "reply": (getattr(answer, "trace", None) or {}).get("reply"),
-            "stats": answer.stats,
+            "reply": answer.trace.reply,
+            "stats": asdict(answer.stats),
             "citations": [
                 {
                     "n": c.n, "article_id": c.article_id, "title": c.title, "quote": c.quote,

@@ -25,7 +25,7 @@ from index.html import HTML_SUFFIXES
 ARTICLE_SUFFIXES = (".txt", ".md")
 FILE_SUFFIXES = ARTICLE_SUFFIXES + HTML_SUFFIXES  # a file per article (an export is many)
 BOM = "\ufeff"
-MAX_ARTICLE_MB = 5.0  # the default of Settings.max_article_mb (ASSISTANT_MAX_ARTICLE_MB)
+MAX_ARTICLE_MB = 5.0  # a larger file is skipped unread (Settings.max_article_mb takes this default)
 _MB = 2**20
 
 

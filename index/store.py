@@ -35,6 +35,7 @@ from index.chunking import VERSION as CHUNKING_VERSION
 from index.chunking import Chunk
 from index.corpus import Article
 from index.errors import ReadOnlyStore, StoreError, StoreUnreachable
+from index.units import Unit
 
 log = logging.getLogger(__name__)
 
@@ -48,28 +49,6 @@ class ArticleState:
     sha256: str
     done: bool
     chunks: int
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A chunk found by a search, with the fields a citation needs."""
-
-    chunk_id: str
-    article_id: str
-    title: str
-    text: str
-    start: int
-    end: int
-    ordinal: int
-    kind: str
-    similarity: float  # cosine similarity to the query, or 0.0 when not searched densely
-    search_text: str = ""  # what was embedded, when it differs from text (a table row)
-    date: str | None = None  # the article's, ISO YYYY-MM-DD, when known
-    url: str | None = None
-
-    @property
-    def matchable(self) -> str:
-        return self.search_text or self.text
 
 
 @dataclass(frozen=True)
@@ -461,7 +440,7 @@ class Store:
         return self.chunks.count()
 
     @_translated
-    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
+    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Unit]:
         """The k nearest chunks; `where` (see `within_dates`) keeps only some articles' chunks."""
         # no count() first: it costs more than the search at 100k chunks, and Chroma returns
         # fewer than k results (or none) by itself
@@ -486,7 +465,7 @@ class Store:
         return dict(zip(got["ids"], (vectors @ vector).tolist()))
 
     @_translated
-    def all_chunks(self) -> list[Hit]:
+    def all_chunks(self) -> list[Unit]:
         got = self._get_all(self.chunks, include=["documents", "metadatas"])
         return [_hit(i, d, m, 0.0) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
@@ -548,8 +527,8 @@ def _chunk_meta(chunk: Chunk, article) -> dict:
     return meta
 
 
-def _hit(chunk_id: str, text: str, meta: dict, similarity: float) -> Hit:
-    return Hit(
+def _hit(chunk_id: str, text: str, meta: dict, similarity: float) -> Unit:
+    return Unit(
         chunk_id=chunk_id,
         article_id=meta["article_id"],
         title=meta["title"],

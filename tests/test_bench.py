@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import cli
-from benchmarks import newsarticles
-from benchmarks.newsarticles import SourceError, read_articles, write_corpus
+from corpora import newsarticles
+from corpora.newsarticles import SourceError, read_articles, write_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHED_WHEEL = ROOT / ".assistant" / "cache" / newsarticles.WHEEL

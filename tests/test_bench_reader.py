@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.reader import LocalReader
-from assistant.runtime import Usage
+from assistant.llm.base import Usage
+from assistant.llm.readers import LocalReader
 from benchmarks import reader_bench
 from benchmarks.local_llm import LocalModelLLM
 from benchmarks.reader_bench import OwnCaches, Run, interleave, summarise

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from assistant.models import Answer, Citation
+from assistant.models import Answer, Citation, Trace
 from evals.dataset import EvalItem, load_eval_set
 from evals.gate import check
 from evals.harness import run_eval
@@ -448,17 +448,17 @@ def test_each_lost_answer_has_the_stage_that_lost_it():
     item = ITEMS[0]  # Who met Putin? Witkoff and Kushner
     held = "Witkoff and Kushner met Putin in Moscow."
     trace = {"retrieved": held, "evidence": "Witkoff met Putin.", "reply": "SENTENCE: 1"}
-    lost = score_item(item, Answer("Witkoff [1].", [], trace=trace), ARTICLES)
+    lost = score_item(item, Answer("Witkoff [1].", [], trace=Trace(**trace)), ARTICLES)
     assert lost.stages == (("retrieved", True), ("evidence", False), ("reply", False))
     assert lost.lost_at == "evidence"
     trace = {"retrieved": held, "evidence": held, "reply": "Witkoff, Kushner", "grounded": held}
-    refused = score_item(item, Answer("The articles don't say.", refused=True, trace=trace), ARTICLES)
+    refused = score_item(item, Answer("The articles don't say.", refused=True, trace=Trace(**trace)), ARTICLES)
     assert refused.lost_at == "decide"
-    short = score_item(item, Answer("Witkoff [1].", [cite(1, "a1", held)], trace=trace), ARTICLES)
+    short = score_item(item, Answer("Witkoff [1].", [cite(1, "a1", held)], trace=Trace(**trace)), ARTICLES)
     assert short.lost_at == "write"
-    right = score_item(item, Answer("Witkoff and Kushner [1].", [cite(1, "a1", held)], trace=trace), ARTICLES)
+    right = score_item(item, Answer("Witkoff and Kushner [1].", [cite(1, "a1", held)], trace=Trace(**trace)), ARTICLES)
     assert right.correct and right.lost_at is None
-    unanswerable = score_item(ITEMS[4], Answer("x", trace=trace), ARTICLES)
+    unanswerable = score_item(ITEMS[4], Answer("x", trace=Trace(**trace)), ARTICLES)
     assert unanswerable.stages == () and unanswerable.lost_at is None
 
 
@@ -468,8 +468,8 @@ def test_stage_recalls_and_losses_are_reported_per_split(tmp_path):
     held = "Witkoff and Kushner met Putin in Moscow."
     full = {"retrieved": held, "evidence": held, "reply": held}
     results = [
-        score_item(ITEMS[0], Answer("Witkoff and Kushner [1].", [cite(1, "a1", held)], trace=full), ARTICLES),
-        score_item(ITEMS[1], Answer("no", refused=True, trace={"retrieved": "85 %", "evidence": "x"}), ARTICLES),
+        score_item(ITEMS[0], Answer("Witkoff and Kushner [1].", [cite(1, "a1", held)], trace=Trace(**full)), ARTICLES),
+        score_item(ITEMS[1], Answer("no", refused=True, trace=Trace(retrieved="85 %", evidence="x")), ARTICLES),
     ]
     report = summarise(results)
     assert report.splits["test"]["evidence_recall"] == 1.0  # f1 is test

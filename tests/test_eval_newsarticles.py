@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import newsarticles as loader
-from benchmarks.newsarticles import NewsArticle, SourceError
+from corpora import newsarticles as loader
+from corpora.newsarticles import NewsArticle, SourceError
 from evals import newsarticles
 from evals.dataset import load_eval_set
 

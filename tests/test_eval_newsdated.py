@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.models import Answer, Citation
+from assistant.models import Answer, Citation, Trace
 from evals.newsdated import DatedItem, score, summarise
 
 
@@ -48,12 +48,12 @@ def test_a_wrong_dated_answer_says_at_which_stage_the_answer_was_lost():
                      period={"start": "2017-03-01", "end": "2017-04-01"})
 
     def answered(text, citations, **trace):
-        return score(item, Answer(text, citations, trace=trace))["lost_at"]
+        return score(item, Answer(text, citations, trace=Trace(**trace)))["lost_at"]
 
     shown = {"retrieved": "It was 6 million.", "evidence": "It was 6 million."}
     assert answered("No.", [], retrieved="nothing") == "retrieved"
     assert answered("No.", [], **shown, reply="ANSWER: 4 million") == "reply"
-    refused = Answer("The articles don't say.", [], refused=True, trace={**shown, "reply": "6 million"})
+    refused = Answer("The articles don't say.", [], refused=True, trace=Trace(**shown, reply="6 million"))
     assert score(item, refused)["lost_at"] == "decide"
     assert answered("4 million [1]", [cite(1, "new")], **shown) == "write"
     early = Citation(1, "old", "t", "It was 6 million.", 0, 1, 1.0, date="2017-02-20")

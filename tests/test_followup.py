@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.followup import normalize, resolve, standalone
+from assistant.pipeline.plan import normalize, resolve, standalone
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,8 @@ def test_a_question_without_history_is_unchanged():
 
 
 def test_the_model_condenses_a_follow_up_with_llama_index_s_prompt():
-    from assistant.reader import Reader, condense, condense_prompt
+    from assistant.llm.base import Reader
+    from assistant.pipeline.plan import condense, condense_prompt
 
     history = [("Who did Trump send to Moscow?", "Steve Witkoff and Jared Kushner [1].")]
     (message,) = condense_prompt("Where will they meet next?", history).messages

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from assistant.engine import clear_engines, get_engine
-from assistant.keywords import PARTIAL, KeywordIndex, keywords_key
 from index.store import Store
+from search.keywords import PARTIAL, KeywordIndex, keywords_key
 
 QUESTIONS = [
     "Who did Trump send to Moscow to meet Putin?",
@@ -153,7 +153,7 @@ def test_no_copy_is_kept_for_an_index_an_update_left_half_done(built_index):
 
 def test_each_assistant_keeps_its_own_copy_and_sees_another_writer_s_change(built_index, tmp_path):
     # two assistants on one index (as on one Chroma server), each with its own data dir
-    from assistant.keywords import open_keywords
+    from search.keywords import open_keywords
 
     engine = get_engine()
     engine.ensure_index()
@@ -177,7 +177,7 @@ def test_a_killed_build_s_old_partial_folder_is_removed_by_the_next_save(built_i
     import os
     import time
 
-    from assistant.keywords import STALE_PARTIAL_S
+    from search.keywords import STALE_PARTIAL_S
 
     home = built_index["data"] / "keywords" / "news"
     stray = home / f"{PARTIAL}long-ago"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant import answer, article_text
-from assistant.listing import parse
 from index.corpus import load_corpus
+from search.listing import parse
 
 EVALS = Path(__file__).parents[1] / "evals"
 
@@ -66,7 +66,7 @@ def test_the_list_is_capped_but_the_count_is_whole(built_index, monkeypatch):
     monkeypatch.setenv("ASSISTANT_LIST_CAP", "2")
     result = answer("Which articles mention Putin?")
     assert len(result.citations) == 2 and "the 2 with the most mentions are listed" in result.text
-    assert int(result.text.split()[0]) == result.stats["listing"]["count"] > 2
+    assert int(result.text.split()[0]) == result.stats.listing.count > 2
     counted = answer("How many articles mention Putin?")
     assert len(counted.citations) == 2 and "The 2 with the most mentions are listed:" in counted.text
 

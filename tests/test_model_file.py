@@ -7,8 +7,8 @@ from collections import namedtuple
 
 import pytest
 
-from assistant import model_file
 from assistant.errors import BackendError
+from assistant.llm import model_file
 
 
 @pytest.fixture

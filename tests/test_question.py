@@ -2,20 +2,22 @@
 
 import pytest
 
-from assistant.question import (
+from assistant.composer.query import (
     _ASKED_NAME,
     _ASKED_PLACE,
-    Part,
     Query,
     analyse,
     asks_several,
     coverage,
     holds_answer,
-    parts,
-    wanted,
 )
-from assistant.retrieval import KeywordIndex
-from index.store import Hit
+from assistant.pipeline.kinds import wanted
+from assistant.pipeline.plan import Part, parts
+from assistant.settings import ComposerWeights
+from index.units import Unit
+from search.keywords import KeywordIndex
+
+WEIGHTS = ComposerWeights()
 
 
 @pytest.mark.parametrize(
@@ -126,14 +128,14 @@ def test_the_verb_of_a_how_did_they_rate_question_asks_for_words_it_need_not_rep
         "The talks were held in Moscow.",
     ]
     keywords = KeywordIndex([
-        Hit(f"a:{i}", "a", "", text, 0, len(text), i, "sentence", 0.0) for i, text in enumerate(sentences)
+        Unit(f"a:{i}", "a", "", text, 0, len(text), i, "sentence", 0.0) for i, text in enumerate(sentences)
     ])
     characterized, rated = (keywords.terms(s) for s in sentences[:2])
     for asked in ("How did Trump rate the negotiations?", "How did Trump characterize the negotiations?"):
-        query = analyse(asked, asked, keywords)
+        query = analyse(asked, asked, keywords, WEIGHTS)
         assert coverage(query, characterized) == coverage(query, rated) > 0
     # elsewhere the verb is what is asked about
-    query = analyse("Who rated the negotiations?", "Who rated the negotiations?", keywords)
+    query = analyse("Who rated the negotiations?", "Who rated the negotiations?", keywords, WEIGHTS)
     assert coverage(query, rated) > coverage(query, characterized)
 
 
@@ -221,6 +223,6 @@ def test_how_long_wants_a_duration_and_how_old_an_age(question, sentence, holds)
     ],
 )
 def test_the_kind_asked_may_show_beside_the_copied_phrase(question, phrase, around, holds):
-    from assistant.question import holds_kind
+    from assistant.pipeline.kinds import holds_kind
 
     assert holds_kind(question, phrase, around) is holds

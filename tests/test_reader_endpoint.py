@@ -308,7 +308,7 @@ def test_a_file_that_is_not_a_model_is_a_backend_error(built_index, monkeypatch,
 
 
 def test_without_the_model_the_answer_is_extractive_with_a_notice(built_index, monkeypatch, tmp_path):
-    from assistant import model_file
+    from assistant.llm import model_file
 
     monkeypatch.setattr(model_file, "part_paths", lambda: None)
     monkeypatch.setenv("ASSISTANT_BACKEND", "reader")
@@ -327,7 +327,7 @@ def test_the_composer_s_pick_is_a_candidate_when_the_model_finds_nothing(scripte
     scripted.say(model({}))
     result = answer(QUESTION)
     assert not result.refused and result.citations == expected.citations
-    assert result.stats["parts"][0]["source"] == "composer"
+    assert result.stats.parts[0].source == "composer"
     shown = reads(scripted)[-1]["messages"][-1]["content"]
     assert all(c.quote[:40] in shown for c in result.citations)
     scripted.say(model({}, verify="NO"))

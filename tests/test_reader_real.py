@@ -26,7 +26,7 @@ PLANTED = [
 @pytest.fixture(scope="session")
 def packaged_model():
     require("cyllama")
-    from assistant import model_file
+    from assistant.llm import model_file
 
     path = model_file.packaged_model(Settings().model_dir)
     if path is None:
@@ -61,7 +61,7 @@ def test_the_readme_examples_are_answered_on_a_fresh_data_dir(packaged_model, is
         result = answer(question)
         assert not result.refused and expected in result.text, (question, result.text)
         assert_grounded(result, isolated["corpus"])
-        assert result.backend == "reader" and result.stats["prompt_tokens"] > 0
+        assert result.backend == "reader" and result.stats.prompt_tokens > 0
 
 
 def test_an_answer_streams_evidence_then_the_copied_phrase_then_the_answer(reader):
@@ -74,7 +74,7 @@ def test_an_answer_streams_evidence_then_the_copied_phrase_then_the_answer(reade
     result = events[-1].answer
     assert not result.refused and "Witkoff" in result.text
     assert_grounded(result, reader["corpus"])
-    assert result.stats["parts"][0]["p_yes"] is not None  # the check was asked
+    assert result.stats.parts[0].p_yes is not None  # the check was asked
 
 
 def test_after_the_warm_up_the_fixed_instructions_are_in_the_kv_cache(reader):
@@ -82,7 +82,7 @@ def test_after_the_warm_up_the_fixed_instructions_are_in_the_kv_cache(reader):
 
     get_engine(Settings()).warm()  # what the web chat does at start
     second = answer("How much of the Donbas do Russian forces hold at the moment?")
-    assert second.stats["cached_tokens"] >= 100  # the instructions are ~150 tokens
+    assert second.stats.cached_tokens >= 100  # the instructions are ~150 tokens
     assert "85" in second.text
     assert_grounded(second, reader["corpus"])
 

@@ -316,7 +316,7 @@ def reader_page(built_index, monkeypatch):
     copied), the checked answer."""
     import time
 
-    from assistant import reader as readers
+    from assistant.llm import readers
     from tests.scripted_llm import ScriptedLLM, require
 
     require("llama_index.llms.openai_like")

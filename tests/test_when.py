@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from assistant import answer
-from assistant.when import period, spoken
+from assistant.pipeline.when import period, spoken
 
 NEWEST = "2017-04-28"
 
@@ -51,7 +51,7 @@ def test_an_undated_article_is_in_every_period():
 
 
 def test_retrieval_reads_the_topic_without_the_date_and_the_latest():
-    from assistant.when import topic
+    from assistant.pipeline.when import topic
 
     asked = "Before the Dutch election on 15 March 2017, how many seats did polls give Rutte?"
     assert topic(asked, period(asked, NEWEST)) == "Before the Dutch election , how many seats did polls give Rutte?"
@@ -104,17 +104,21 @@ def test_reports_that_differ_say_which_is_newer(dated):
 def test_for_the_latest_the_newest_of_the_answers_that_pass_the_check_is_decided_on():
     from types import SimpleNamespace
 
-    from assistant.answer_path import choose
-    from assistant.decide import Signals
+    from assistant.pipeline.decide import Candidate, Signals, Verdict, choose
 
     def said_on(date):
-        return [SimpleNamespace(line=SimpleNamespace(unit=SimpleNamespace(date=date)))]
+        return (SimpleNamespace(line=SimpleNamespace(unit=SimpleNamespace(date=date))),)
 
     rule = {"answer_at": 0.55, "unsure_at": 0.4}
-    old = ("reader", said_on("2017-02-10"), Signals(True, p_yes=0.9))
-    new = ("composer", said_on("2017-03-20"), Signals(True, p_yes=0.7))
-    doubtful = ("composer", said_on("2017-03-25"), Signals(True, p_yes=0.45))
-    assert choose([old, new], rule)[0] == "reader"  # no time asked: the likelier
-    assert choose([old, new], rule, latest=True)[0] == "composer"  # the latest: the newer
-    assert choose([old, doubtful], rule, latest=True)[0] == "reader"  # only among answers
-    assert choose([doubtful], rule, latest=True)[0] == "composer"  # none answers: as before
+    old = Candidate("reader", said_on("2017-02-10"), Signals(True, p_yes=0.9))
+    new = Candidate("composer", said_on("2017-03-20"), Signals(True, p_yes=0.7))
+    doubtful = Candidate("composer", said_on("2017-03-25"), Signals(True, p_yes=0.45))
+
+    def chosen(candidates, latest=False):
+        return choose(candidates, **rule, latest=latest).candidate.source
+
+    assert chosen([old, new]) == "reader"  # no time asked: the likelier
+    assert chosen([old, new], latest=True) == "composer"  # the latest: the newer
+    assert chosen([old, doubtful], latest=True) == "reader"  # only among answers
+    assert chosen([doubtful], latest=True) == "composer"  # none answers: as before
+    assert choose([doubtful], **rule, latest=True).verdict is Verdict.UNSURE

@@ -60,7 +60,7 @@ import gradio as gr  # noqa: E402
 
 from assistant.api import clean_question  # noqa: E402
 from assistant.errors import EmptyQuestion  # noqa: E402
-from assistant.models import Answer, Done, Retrieved, Token  # noqa: E402
+from assistant.models import Answer, Done, Kind, Retrieved, Token  # noqa: E402
 from ui import render  # noqa: E402
 from ui.style import CSS, THEME  # noqa: E402
 from ui.uploads import MAX_BYTES, UploadRejected, add_upload, discard_upload  # noqa: E402
@@ -167,7 +167,7 @@ class ChatUI:
             prefixes = [answer.text]
         else:  # an extractive answer has no draft: show it growing, as a reply being written
             prefixes = list(render.word_prefixes(answer.text))
-        if answer.stats.get("listing"):  # the index's list of articles: a table, at once
+        if answer.kind is Kind.LISTING:  # the index's list of articles: a table, at once
             prefixes = []
             session.messages[-1] = _bot(render.listing_html(answer, turn))
             yield _chat_out(session)

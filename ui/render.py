@@ -10,11 +10,10 @@ import html
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from assistant.models import Answer, Citation, Source
+from assistant.models import MARKER, Answer, Citation, Source
 
 CONTEXT_CHARS = 100  # surrounding text shown on each side of a quote in the sources panel
 ARTICLE_CHARS = 60_000  # a longer article is shown around the quote, not sent whole
-_MARKER = re.compile(r"\[(\d+)\]")
 
 Texts = Mapping[str, tuple[str, str]]  # article id -> (title, text), as Store.article_texts
 
@@ -55,12 +54,14 @@ def answer_html(
     titles = {c.n: c.title for c in citations}
 
     def link(match: re.Match) -> str:
-        n = int(match.group(1))
-        return cite_link(turn, n, titles[n]) if n in titles else match.group(0)
+        numbers = [int(n) for n in re.split(r"\s*,\s*", match.group(1))]
+        if not all(n in titles for n in numbers):
+            return match.group(0)
+        return "".join(cite_link(turn, n, titles[n]) for n in numbers)
 
     # each line kept, as one HTML line (the chat's markdown leaves an HTML block alone)
     lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-    body = "<br>".join(_MARKER.sub(link, html.escape(line)) for line in lines)
+    body = "<br>".join(MARKER.sub(link, html.escape(line)) for line in lines)
     return f'<div class="answer{state}">{body}</div>'
 
 

@@ -1,4 +1,5 @@
-"""How the answer path compares words: one copy of the number words and the word pattern.
+"""How the index and the answer path compare words: one copy of the number words, the month
+and weekday names, the word pattern and the stemmer.
 
 News writes "five hours" and "5 hours", "28-point" and "28 points"; a model copying a phrase
 writes either. Everything that compares a phrase, a claim or a question with a passage folds
@@ -8,6 +9,7 @@ with the product would hide from the measurement.)
 
 from __future__ import annotations
 
+import calendar
 import re
 from functools import lru_cache
 
@@ -21,6 +23,11 @@ NUMBER_WORDS: dict[str, str] = {
 }  # fmt: skip
 # for regular expressions: "five|six|..." (longest first, so "fifteen" is not read as "fif")
 NUMBER_WORDS_PATTERN = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+
+# the calendar's words, as news writes them: one list for reading dates in questions and answers
+MONTHS: tuple[str, ...] = tuple(calendar.month_name[1:])  # January .. December
+MONTH_ABBREVIATIONS: tuple[str, ...] = tuple(calendar.month_abbr[1:])  # Jan .. Dec
+WEEKDAYS: tuple[str, ...] = tuple(calendar.day_name)  # Monday .. Sunday
 
 # a word, a number with its separators ("40,000", "5.5"), or a sign that is part of a figure
 WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[%$€£]")

@@ -14,14 +14,15 @@ articles are never excluded by a period: nothing says they are outside it.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
 
-_MONTHS = "|".join(
-    sorted({m for m in calendar.month_name[1:] + calendar.month_abbr[1:] if m}, key=len, reverse=True)
-)
+from dateutil.relativedelta import relativedelta
+
+from search.period import Period
+from search.text import MONTH_ABBREVIATIONS, MONTHS
+
+_MONTHS = "|".join(sorted({*MONTHS, *MONTH_ABBREVIATIONS}, key=len, reverse=True))
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
 # a date as news writes it: "13 February 2017", "February 13, 2017", "Feb 2017", "2017-02-13",
@@ -40,28 +41,6 @@ _EVENT = re.compile(
 )
 _RELATIVE = re.compile(r"\b(?P<which>last|this|past)\s+(?P<unit>week|month|year)\b", re.I)
 _RECENT = re.compile(r"\b(?:latest|most\s+recent(?:ly)?|newest|current(?:ly)?|recent(?:ly)?)\b", re.I)
-
-
-@dataclass(frozen=True)
-class Period:
-    """The dates a question is about: [start, end) as ISO dates, either open; `recent` when it
-    asks for the newest report."""
-
-    start: str | None = None
-    end: str | None = None
-    recent: bool = False
-    phrase: str = ""  # the words that said it
-    dated: str = ""  # of those, the date itself with its preposition ("on 15 March 2017")
-
-    @property
-    def bounded(self) -> bool:
-        return self.start is not None or self.end is not None
-
-    def holds(self, date: str | None) -> bool:
-        """Whether an article of `date` may answer: undated ones always may."""
-        if date is None:
-            return True
-        return (self.start is None or date >= self.start) and (self.end is None or date < self.end)
 
 
 def period(question: str, newest: str | None = None) -> Period | None:
@@ -129,7 +108,7 @@ def _span(phrase: str, anchor: dt.date | None) -> tuple[dt.date, dt.date] | None
         return day, day + dt.timedelta(days=1)
     if has_month:
         first = day.replace(day=1)
-        return first, _next_month(first)
+        return first, first + relativedelta(months=1)
     if has_year:
         return dt.date(day.year, 1, 1), dt.date(day.year + 1, 1, 1)
     return None
@@ -158,10 +137,6 @@ def _relative(which: str, unit: str, anchor: dt.date) -> tuple[dt.date, dt.date]
     return dt.date(anchor.year, 1, 1), end
 
 
-def _next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
@@ -169,4 +144,4 @@ def _iso(day: dt.date | None) -> str | None:
 def spoken(date: str) -> str:
     """An ISO date as an answer says it: "30 March 2017"."""
     day = dt.date.fromisoformat(date)
-    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"

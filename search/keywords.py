@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.store import Hit, Store
+from index.store import Store
+from index.units import Unit
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ _ROW_FIELDS = ("start", "end", "ordinal", "article", "title", "kind")
 class KeywordIndex:
     """BM25 over every chunk, built from the store's chunks (or loaded: `load`, `open_keywords`)."""
 
-    def __init__(self, chunks: Sequence[Hit]) -> None:
+    def __init__(self, chunks: Sequence[Unit]) -> None:
         import bm25s
 
         tokenizer = _tokenizer()
@@ -92,7 +93,7 @@ class KeywordIndex:
 
     def _setup(self, chunks, tokenizer, bm25, article_bm25, article_ids, article_rows,
                article_terms, idf, median_idf) -> None:
-        self.chunks: _Chunks = chunks  # a sequence of Hit, in the order BM25 scores them
+        self.chunks: _Chunks = chunks  # a sequence of Unit, in the order BM25 scores them
         self._tokenizer = tokenizer
         self._bm25 = bm25
         self._article_bm25 = article_bm25
@@ -100,7 +101,7 @@ class KeywordIndex:
         self._article_index = {a: i for i, a in enumerate(article_ids)}
         self._article_rows: _Ragged = article_rows  # each article's chunk rows, in order
         self._article_terms: _Ragged = article_terms
-        self._article_chunks: dict[str, list[Hit]] = {}  # made on first use
+        self._article_chunks: dict[str, list[Unit]] = {}  # made on first use
         self.idf: dict[int, float] = idf
         self.median_idf = median_idf
         # a multi-part question weighs the same passages in every story it tries: tokenizing
@@ -119,7 +120,7 @@ class KeywordIndex:
         )[0]
         return frozenset(i for i in ids if i in self.idf)
 
-    def previous(self, hit: Hit) -> Hit | None:
+    def previous(self, hit: Unit) -> Unit | None:
         """The sentence before hit in its article, which often holds what "it" or "this" is."""
         row = self.chunks.row(f"{hit.article_id}:{hit.ordinal - 1}")
         return None if row is None else self.chunks[row]
@@ -182,7 +183,7 @@ class KeywordIndex:
         wanted = np.fromiter(terms, dtype=np.int64)
         return i is None or bool(np.isin(wanted, self._article_terms[i]).all())
 
-    def article_chunks(self, article_id: str) -> list[Hit]:
+    def article_chunks(self, article_id: str) -> list[Unit]:
         found = self._article_chunks.get(article_id)
         if found is None:
             i = self._article_index.get(article_id)
@@ -210,7 +211,7 @@ class KeywordIndex:
         dates = [d for d in self.chunks.dates if d]
         return max(dates) if dates else None
 
-    def top(self, scores: np.ndarray, k: int) -> list[tuple[Hit, float]]:
+    def top(self, scores: np.ndarray, k: int) -> list[tuple[Unit, float]]:
         """The k best-scoring chunks with a score above 0, best first."""
         # scoring all and partitioning is 15x faster than bm25s.retrieve at 100k chunks
         k = min(k, len(scores))
@@ -463,8 +464,8 @@ class _Strings:
             yield whole[lo:hi].decode("utf-8", "surrogatepass")
 
 
-class _Chunks(Sequence[Hit]):
-    """Every chunk as columns; `chunks[i]` is the Hit the store gave for row i."""
+class _Chunks(Sequence[Unit]):
+    """Every chunk as columns; `chunks[i]` is the Unit the store gave for row i."""
 
     def __init__(self, ids: _Strings, texts: _Strings, search_texts: _Strings, rows: np.ndarray,
                  similarity: np.ndarray, articles: list[str], titles: list[str], kinds: list[str],
@@ -479,7 +480,7 @@ class _Chunks(Sequence[Hit]):
         self._rows_by_id: dict[str, int] | None = None
 
     @classmethod
-    def of(cls, hits: Sequence[Hit]) -> _Chunks:
+    def of(cls, hits: Sequence[Unit]) -> _Chunks:
         articles: dict[str, int] = {}
         titles: dict[str, int] = {}
         kinds: dict[str, int] = {}
@@ -545,7 +546,7 @@ class _Chunks(Sequence[Hit]):
         if not 0 <= i < len(self):
             raise IndexError(i)
         start, end, ordinal, article, title, kind = self.rows[i].tolist()
-        return Hit(
+        return Unit(
             chunk_id=self.ids[i],
             article_id=self.articles[article],
             title=self.titles[title],
@@ -570,7 +571,7 @@ class _Chunks(Sequence[Hit]):
 def _tokenizer():
     from bm25s.tokenization import Tokenizer
 
-    from assistant.text import stem
+    from search.text import stem
 
     return Tokenizer(stemmer=stem, stopwords="en")
 

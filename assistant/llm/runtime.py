@@ -23,30 +23,18 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from assistant.errors import BackendError
+from assistant.llm.base import Usage
 
 INSTALL = "pip install cyllama==0.2.18"
 SLOTS = 2  # cached prompts kept side by side (the reading and the check)
 BATCH = 512
 MIN_SHARED = 32  # tokens a prompt must share with a slot's to be put there
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What one reply cost: the bench and the eval report read it."""
-
-    prompt_tokens: int
-    cached_tokens: int  # of prompt_tokens, reused from the previous prompt's KV cache
-    generated_tokens: int
-    prefill_s: float
-    generate_s: float
-    first_token_s: float  # from the call to the first generated piece
 
 
 class LocalModel:
@@ -139,7 +127,7 @@ class LocalModel:
                 f"the prompt has {len(tokens)} tokens, more than the model's context of "
                 f"{self.n_ctx} allows with {max_tokens} to write"
             )
-        shared = [_common_prefix(cached, tokens) for cached in self._cached]
+        shared = [common_prefix(cached, tokens) for cached in self._cached]
         slot = max(range(SLOTS), key=lambda s: (shared[s], -self._used[s]))
         if shared[slot] < MIN_SHARED:  # a chat template's opening is no reason to evict a slot
             slot = min(range(SLOTS), key=lambda s: self._used[s])
@@ -263,7 +251,7 @@ def _model_class(L):
     return Model
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = min(len(a), len(b))
     for i in range(n):
         if a[i] != b[i]:

@@ -12,67 +12,18 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.text import NUMBER_WORDS_PATTERN
+from assistant.pipeline.kinds import DATE, NUMBER, ROLE, SPEAKER, measure, wanted
 
 if TYPE_CHECKING:
-    from assistant.retrieval import KeywordIndex
+    from assistant.settings import ComposerWeights
+    from search.keywords import KeywordIndex
 
-_NUMBER_WORDS = NUMBER_WORDS_PATTERN
-_NUMBER = re.compile(
-    rf"\b\d[\d,.]*\s?(%|per ?cent)?|\b({_NUMBER_WORDS}|dozens?|half|decades?)\b",
-    re.I,
-)
-# "How long?" is answered by a duration and "how old?" by an age: a year or a count is neither
-_AMOUNT = rf"(?:\d[\d,.]*|{_NUMBER_WORDS}|a|an|several|a few)"
-_MEASURES = [
-    (
-        re.compile(r"\bhow long\b", re.I),
-        re.compile(
-            rf"\b{_AMOUNT}[\s-]+(?:second|minute|hour|day|week|month|year|decade)s?\b(?![\s-]+old)"
-            r"|\bdecades\b",
-            re.I,
-        ),
-    ),
-    (
-        re.compile(r"\bhow old\b", re.I),
-        re.compile(
-            rf"\b{_AMOUNT}[\s-]+years?[\s-]+old\b|\baged\s+\d+|\bage of\s+\d+"
-            r"|\b(?:died|dies|dead)\s+at\s+\d+",
-            re.I,
-        ),
-    ),
-]
-_DATE = re.compile(
-    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
-    r"june|july|august|september|october|november|december|today|yesterday|tomorrow|"
-    r"(19|20)\d\d)\b",
-    re.I,
-)
 _QUOTED = re.compile(r"“([^”]{2,})”|\"([^\"]{2,})\"")
 _YEAR = re.compile(r"(19|20)\d\d")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z’'-]+(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-zA-Z’'-]+)*")
 _PLACE = re.compile(r"\b(?:in|to|at|near|from|into|toward)\s+(?:the\s+)?((?:[A-Z][a-zA-Z-]+\s?){1,3})")
-_PARTS = re.compile(
-    r"(?:[,;:]\s*|\s+)and\s+(?=(?:how|what|where|when|who|which|why)\b)|:\s*(?=(?:how|what|where|when|who|which|why)\b)",
-    re.I,
-)
-
-# "How did Trump rate the talks?": the speaker, whose words are the answer
-_SPEAKER = re.compile(
-    r"\bhow (?:did|does|do|would) ((?:\w+ ){1,3}?)(describe|rate|characteri[sz]e|call|assess|sum up)\b",
-    re.I,
-)
-_ROLE = r"(leader|minister|official|expert|person|people|president|envoy|negotiator|adviser|advisor|chancellor|ambassador|head|spokesman|spokeswoman)"
-_TYPES = [
-    # "How did Trump rate the talks?" is answered in his words: "reasonably good"
-    ("quote", _SPEAKER),
-    ("number", re.compile(r"\bhow (many|much|long|far|old|often)\b|\bwhat (share|percent(age)?|proportion|number|age)\b|\bwhat per ?cent\b", re.I)),
-    ("date", re.compile(r"\bwhen\b|\b(what|which) (day|date|year|month|time)\b|\bsince when\b", re.I)),
-    ("name", re.compile(r"\bwho(m|se)?\b|\b(which|what) (\w+ ){0,2}" + _ROLE + r"s?\b|\bname of\b", re.I)),
-    ("place", re.compile(r"\bwhere\b|\b(which|what) (\w+ )?(city|country|town|region|place|capital)\b", re.I)),
-]
 # "Which European leaders ...?", "Who are the negotiators?": more than one name is the answer
-_SEVERAL = re.compile(r"\b(which|what) (\w+ ){0,2}" + _ROLE + r"s\b|\bwho (are|were)\b", re.I)
+_SEVERAL = re.compile(r"\b(which|what) (\w+ ){0,2}" + ROLE + r"s\b|\bwho (are|were)\b", re.I)
 _SPECIFIC_ROLES = {
     "ambassador", "minister", "chancellor", "envoy", "negotiator", "adviser", "advisor",
     "spokesman", "spokeswoman", "expert",
@@ -107,25 +58,24 @@ class Query:
     several: bool = False  # asks for more than one name ("Which leaders ...?")
 
 
-UNKNOWN_WEIGHT = 0.5  # times the median idf: unknown words may be paraphrases, or the gap itself
-
-
-def analyse(asked: str, standalone: str, keywords: KeywordIndex, said: str = "") -> Query:
+def analyse(
+    asked: str, standalone: str, keywords: KeywordIndex, weights: ComposerWeights, said: str = ""
+) -> Query:
     idf = keywords.idf
     # "What did Macron say?" asks for what he said, not for a sentence with "say" in it, and
     # "How did Trump rate the talks?" is answered by "Trump characterized them as ..."
-    speaker = _SPEAKER.search(asked)
+    speaker = SPEAKER.search(asked)
     frame = keywords.terms(f"{_SPEECH_FRAME} {speaker.group(2) if speaker else ''}")
     focus = {t: idf[t] for t in keywords.terms(asked) if t not in frame}
     context_text = standalone[: max(0, len(standalone) - len(asked))] if standalone != asked else ""
-    context = {t: 0.5 * idf[t] for t in keywords.terms(context_text) if t not in focus}
+    context = {t: weights.earlier_turn_weight * idf[t] for t in keywords.terms(context_text) if t not in focus}
     missing = len(keywords.unknown_terms(asked) - _QUESTION_WORDS)
     # "point 7" must be in the answer; "in late 2024" only dates the question
     numbers = tuple(n for n in re.findall(r"\b\d+\b", asked) if not _YEAR.fullmatch(n))
     names = frozenset(keywords.terms(" ".join(_ASKED_NAME.findall(asked))))
     places = frozenset(keywords.terms(" ".join(_ASKED_PLACE.findall(asked))))
     return Query(
-        asked, standalone, focus, missing * UNKNOWN_WEIGHT * keywords.median_idf, context,
+        asked, standalone, focus, missing * weights.unknown_weight * keywords.median_idf, context,
         wanted(asked), standalone, numbers, names, places, said,
         asks_several(asked),
     )
@@ -134,87 +84,6 @@ def analyse(asked: str, standalone: str, keywords: KeywordIndex, said: str = "")
 def asks_several(question: str) -> bool:
     """Whether the answer is more than one person: "Which leaders ...?", not "Who leads ...?"."""
     return wanted(question) == "name" and bool(_SEVERAL.search(question))
-
-
-def holds_kind(question: str, text: str, around: str = "") -> bool:
-    """Whether text is the kind of thing the question asks for, where that kind can be seen:
-    a number for "how many" (a duration for "how long", an age for "how old"), a date for
-    "when". Names and places can't be told from a phrase alone, so they pass. A duration's or
-    an age's unit is often beside the number rather than in the copied phrase ("90" of "died
-    aged 90"): `around`, the phrase with its sentence's neighbouring words, may show it."""
-    kind = wanted(question)
-    if kind == "number":
-        measure = next((m for asks, m in _MEASURES if asks.search(question)), None)
-        if measure is None:
-            return bool(_NUMBER.search(text))
-        return bool(measure.search(text) or (_NUMBER.search(text) and measure.search(around)))
-    if kind == "date":
-        return bool(_DATE.search(text))
-    return True
-
-
-def wanted(question: str) -> str | None:
-    """The kind of answer, decided by the first question phrase ("which country ... when")."""
-    found = [(m.start(), kind) for kind, p in _TYPES for m in [p.search(question)] if m]
-    return min(found)[1] if found else None
-
-
-@dataclass(frozen=True)
-class Part:
-    """One thing a question asks; context is what the whole question says around it."""
-
-    asked: str
-    context: str = ""
-    apart: bool = False  # about another story than the other parts (one side of a comparison)
-
-
-_SCOPES = re.compile(  # "What territory does Russia demand: in the talks, and in his conditions?"
-    r"^(?P<head>.+?)\s*[,:;]\s*(?P<prep>in|for|at|on|during|from|about|by)\s+(?P<a>.+?),?\s+and\s+"
-    r"(?P=prep)\s+(?P<b>[^?]+)\??\s*$",
-    re.I,
-)
-_LIST = re.compile(  # "Who are the lead negotiators for the US, Ukraine and Russia?"
-    r"^(?P<head>.+?)\s+(?P<prep>for|in|of|from|by)\s+(?P<items>[^,?]+(?:,\s*[^,?]+)+,?\s+and\s+[^,?]+?)\??\s*$",
-    re.I,
-)
-_COMPARE = re.compile(
-    r"^how (?:does|do|did|is|are|was|were) (?P<a>.+?) (?:differ|compare|contrast) (?:from|to|with) "
-    r"(?P<b>[^?]+)\??\s*$|^what (?:is|are|was|were) the differences? between (?P<c>.+?) and "
-    r"(?P<d>[^?]+)\??\s*$",
-    re.I,
-)
-
-
-def parts(question: str) -> list[Part]:
-    """What a question asks, one part per thing, so each part is retrieved and answered itself.
-
-    "How long ... and how many ...?" is two questions; "X: in A, and in B" and "... for A, B and
-    C" ask X once per scope; "How does A differ from B?" asks about A and about B (an extractive
-    answer puts what each says side by side, it can't say the difference itself).
-    """
-    question = question.strip()
-    compared = _COMPARE.match(question)
-    if compared:
-        a, b = (compared.group("a") or compared.group("c")), (compared.group("b") or compared.group("d"))
-        return [Part(f"What about {a}?", apart=True), Part(f"What about {b.strip()}?", apart=True)]
-    scoped = _SCOPES.match(question)
-    if scoped:
-        head, prep = scoped.group("head").strip(), scoped.group("prep")
-        return [Part(f"{head} {prep} {s.strip()}?") for s in (scoped.group("a"), scoped.group("b"))]
-    listed = _LIST.match(question)
-    if listed and not _PARTS.search(question):
-        items = re.split(r",\s*(?:and\s+)?|\s+and\s+", listed.group("items"))
-        head, prep = listed.group("head").strip(), listed.group("prep")
-        return [Part(f"{head} {prep} {i.strip()}?") for i in items if i.strip()]
-    head, *rest = re.split(r":\s*(?=(?:how|what|where|when|who|which|why)\b)", question, maxsplit=1, flags=re.I)
-    # "What do the reports say about a ceasefire: what did ... and how does ...?": the head is
-    # the topic of each part after the colon, not a question of its own
-    context = head.strip(" ?") if rest else ""
-    pieces = [p.strip(" ,;:?") for p in _PARTS.split(rest[0] if rest else question)]
-    found = [Part(p + "?", context) for p in pieces if len(p.split()) >= 3]
-    if len(found) == 1 and context:
-        return [Part(found[0].asked, context)]
-    return found if len(found) > 1 else [Part(question)]
 
 
 def coverage(query: Query, sentence_terms: set[int]) -> float:
@@ -257,7 +126,7 @@ def _by_speaker(question: str, text: str) -> bool:
 
     Only a named speaker is checked ("How did they describe it?" leaves it to the other checks).
     """
-    found = _SPEAKER.search(question)
+    found = SPEAKER.search(question)
     words = found.group(1).split() if found else []
     names = [re.sub(r"[’']s$", "", w) for w in words if w[:1].isupper()]
     return all(re.search(rf"\b{re.escape(n)}\b", text) for n in names)
@@ -316,7 +185,7 @@ def _named_in_role(question: str, text: str, names: set[str]) -> bool:
 
     A sentence naming a minister and, nine words later, an unnamed ambassador does not answer it.
     """
-    roles = {m.group(0).lower() for m in re.finditer(_ROLE, question, re.I)}
+    roles = {m.group(0).lower() for m in re.finditer(ROLE, question, re.I)}
     words = re.findall(r"[\w’'-]+", text.lower())
     spots = [i for i, w in enumerate(words) if w.rstrip("s") in roles or w in roles]
     if not spots:
@@ -336,10 +205,10 @@ def _named_in_role(question: str, text: str, names: set[str]) -> bool:
 def answer_values(query: Query, text: str) -> set[str]:
     """The numbers, names, places or dates in text that the question asks for and doesn't say."""
     if query.wants == "number":
-        unit = next((m for asks, m in _MEASURES if asks.search(query.asked)), _NUMBER)
+        unit = measure(query.asked) or NUMBER
         found = [m.group(0) for m in unit.finditer(text)]
     elif query.wants == "date":
-        found = [m.group(0) for m in _DATE.finditer(text)]
+        found = [m.group(0) for m in DATE.finditer(text)]
     elif query.wants == "name":
         found = [m.group(0) for m in _NAME.finditer(text) if not _sentence_start_only(m, text)]
     elif query.wants == "place":

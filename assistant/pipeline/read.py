@@ -18,10 +18,11 @@ a second reading.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Generator
 from dataclasses import dataclass
 
-from assistant.evidence import Evidence
+from assistant.llm.base import Prompt, Reader, Usage, data
+from assistant.pipeline.evidence import Evidence
 
 POINTER = "SENTENCE"
 PHRASE = "ANSWER"
@@ -42,16 +43,6 @@ If the answer is spread over several sentences, give one {POINTER} and {PHRASE} 
 at most {MAX_PAIRS}.
 If no sentence states what the question asks, reply exactly: {NONE}"""
 
-WRITE_SYSTEM = "You answer questions about news articles in one short sentence."
-
-
-@dataclass(frozen=True)
-class Prompt:
-    messages: tuple[dict, ...]
-    grammar: str | None = None  # GBNF the reply is held to (a local model; an endpoint parses)
-    openings: tuple[str, ...] = ()  # the reply's possible openings, whose shares are read
-
-
 @dataclass(frozen=True)
 class Pair:
     """The model's claim that sentence `line` holds `phrase`, which answers the question."""
@@ -64,8 +55,6 @@ class Pair:
 class Reply:
     pairs: tuple[Pair, ...]
     raw: str
-    # the model's share of its first token for an answer over NONE (None: not read)
-    p_answer: float | None = None
 
 
 def grammar(lines: int, max_pairs: int = MAX_PAIRS) -> str:
@@ -87,7 +76,7 @@ _PAIR = re.compile(
 )
 
 
-def parse(raw: str, p_answer: float | None = None) -> Reply:
+def parse(raw: str) -> Reply:
     """The pairs of a reply. A grammar-held reply always parses; an endpoint's reply that
     doesn't is read as NONE (nothing is guessed from free text)."""
     pairs = []
@@ -95,7 +84,7 @@ def parse(raw: str, p_answer: float | None = None) -> Reply:
         phrase = m.group(2).strip()
         if phrase and phrase.upper() != NONE:
             pairs.append(Pair(int(m.group(1)), phrase))
-    return Reply(tuple(pairs[:MAX_PAIRS]), raw, p_answer)
+    return Reply(tuple(pairs[:MAX_PAIRS]), raw)
 
 
 def read_prompt(evidence: Evidence, question: str) -> Prompt:
@@ -125,41 +114,37 @@ def render_evidence(evidence: Evidence) -> str:
     return "\n".join(out)
 
 
-def verify_prompt(question: str, text: str) -> Prompt:
-    """Does this text (the grounded sentence with its neighbours) answer the question?
-
-    Measured on dev against four other wordings (with the proposed answer shown, with a system
-    prompt of its own, question first): this one separated right answers from grounded answers
-    to unanswerable questions best (AUC 0.89 against 0.75-0.78; README). Showing the phrase
-    made the model judge the phrase's plausibility rather than what the text says.
-    """
-    text = (
-        f"Text: {data(text)}\nQuestion: {data(question)}\n"
-        "Does the text answer this question? Reply YES or NO."
-    )
-    return Prompt(({"role": "user", "content": text},), None, ("YES", "NO"))
-
-
-def sentence_prompt(question: str, sentences: Sequence[str], spans: Sequence[str]) -> Prompt:
-    """Write the answer as one sentence, from the grounded sentences and spans only."""
-    lines = [f"Text: {data(' '.join(sentences))}", f"Question: {data(question)}"]
-    lines.append(f"Answer: {data('; '.join(spans))}")
-    lines.append(
-        "Write the answer as one short sentence, using the answer's words and nothing the text "
-        "does not say."
-    )
-    messages = (
-        {"role": "system", "content": WRITE_SYSTEM},
-        {"role": "user", "content": "\n".join(lines)},
-    )
-    return Prompt(messages)
-
-
 def warm_prompt() -> Prompt:
     """The fixed instructions alone: read once at start, they stay in the KV cache."""
     return Prompt(({"role": "system", "content": SYSTEM}, {"role": "user", "content": ""}))
 
 
-def data(text: str) -> str:
-    """Article or user text as one line of data: no tag or line of its own can be faked."""
-    return " ".join(text.replace("<", "‹").replace(">", "›").split())
+@dataclass(frozen=True)
+class Reading:
+    """One part's reading: the parsed reply, and what it cost."""
+
+    reply: Reply
+    usage: Usage | None
+
+
+def read(
+    reader: Reader, evidence: Evidence, question: str, max_tokens: int
+) -> Generator[str, None, Reading]:
+    """The model's reply to one question about the evidence. Its copied phrases are yielded as
+    they grow (what a person can read of a reply in progress); the parsed reply is returned."""
+    raw, shown = "", ""
+    for piece in reader.stream(read_prompt(evidence, question), max_tokens):
+        raw += piece
+        draft = _draft(raw)
+        if draft.startswith(shown) and len(draft) > len(shown):
+            yield draft[len(shown) :]
+            shown = draft
+    return Reading(parse(raw), reader.usage)
+
+
+_PHRASE_LINE = re.compile(rf"^{PHRASE}:\s?(.*)$", re.M)
+
+
+def _draft(raw: str) -> str:
+    """What of a reply in progress a person can read: its phrases so far."""
+    return "; ".join(m.group(1) for m in _PHRASE_LINE.finditer(raw) if m.group(1))

@@ -6,7 +6,8 @@ pool, not reciprocal rank fusion: RRF ranks a passage that only BM25 finds, even
 passages both lists hold in middling places, and "Rustem Umerov" among 98k unrelated chunks is
 exactly that passage. Measured on the eval set mixed into 3,788 news articles: hit@5 0.879 with
 RRF (k = 60; 0.864-0.879 with k = 5-20), 0.939 with this (Bruch et al. 2023 find the same).
-The keyword side (`KeywordIndex`, saved under the data dir between starts) is in keywords.py.
+The keyword side (`KeywordIndex`, saved under the data dir between starts) is in keywords.py;
+the period a question asks about filters both sides (period.py).
 """
 
 from __future__ import annotations
@@ -16,25 +17,24 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.keywords import OPENING, TERMS_CACHED, KeywordIndex  # noqa: F401 (their old home)
-from assistant.when import Period
 from index.embedding import MiniLM
-from index.store import Hit, Store, day_number, within_dates
+from index.store import Store, day_number, within_dates
+from index.units import Unit
+from search.keywords import KeywordIndex
+from search.period import Period
 
-KEYWORD_SHARE = 0.3  # the default of Settings.keyword_share
-RECENT_SHARE = 0.8  # the default of Settings.recent_share
 MAX_QUERY_CHARS = 2000
 
 
 @dataclass(frozen=True)
 class Scored:
-    hit: Hit
+    hit: Unit
     fused: float  # share * BM25 / best BM25 + the rest * cosine / best cosine
     keyword: float  # BM25 score (0 when the keywords found nothing)
 
 
 def fuse(
-    similarity: dict[str, float], keyword: dict[str, float], share: float = KEYWORD_SHARE
+    similarity: dict[str, float], keyword: dict[str, float], share: float
 ) -> dict[str, float]:
     """Each passage's share of the best cosine and of the best BM25 score, mixed: `share` of
     BM25, the rest of cosine."""
@@ -52,8 +52,8 @@ class Retriever:
         store: Store,
         encoder: MiniLM,
         keywords: KeywordIndex,
-        keyword_share: float = KEYWORD_SHARE,
-        recent_share: float = RECENT_SHARE,
+        keyword_share: float,
+        recent_share: float,
     ) -> None:
         self.store = store
         self.encoder = encoder
@@ -61,13 +61,8 @@ class Retriever:
         self.keyword_share = keyword_share
         self.recent_share = recent_share
 
-    def search(self, question: str, k: int, within: Sequence[str] = ()) -> list[Scored]:
-        """The k best chunks for the question, each with its cosine similarity filled in, and
-        after them every chunk of the articles `within` (the story a conversation is about)."""
-        return self.find(question, k).ranked(within)
-
     def find(self, question: str, k: int, period: Period | None = None) -> Found:
-        """The question's dense and keyword hits, to be ranked in one story or several. A
+        """The question's dense and keyword hits, to be ranked together. A
         bounded `period` keeps both sides to articles of its dates (and undated ones)."""
         question = question[:MAX_QUERY_CHARS]
         vector = self.encoder.encode_one(question)
@@ -85,40 +80,47 @@ class Retriever:
 
 @dataclass(frozen=True)
 class Found:
-    """One search's hits: a multi-part question ranks each part's again in every story it tries."""
+    """One search's hits, dense and keyword, before they are ranked together."""
 
     retriever: Retriever
     vector: np.ndarray
     scores: np.ndarray  # BM25 of every chunk
-    dense: list[Hit]
-    keyword: list[tuple[Hit, float]]
+    dense: list[Unit]
+    keyword: list[tuple[Unit, float]]
     k: int
     period: Period | None = None
 
-    def ranked(self, within: Sequence[str] = ()) -> list[Scored]:
+    def ranked(self) -> list[Scored]:
+        """Every hit of either side, best first by the fused score, each with its cosine
+        similarity to the question filled in."""
         keywords, store = self.retriever.keywords, self.retriever.store
         hits = {h.chunk_id: h for h in self.dense}
-        story = [h for a in within for h in keywords.article_chunks(a)]
-        if self.period is not None:
-            story = [h for h in story if self.period.holds(h.date)]
         missing = {h.chunk_id: h for h, _ in self.keyword if h.chunk_id not in hits}
-        missing.update({h.chunk_id: h for h in story if h.chunk_id not in hits})
         sims = store.similarities(self.vector, list(missing))
         for cid, h in missing.items():
             hits[cid] = replace(h, similarity=sims.get(cid, 0.0))
         # a dense hit outside BM25's top k still has a BM25 score: look it up
         bm25 = {cid: keywords.score_of(self.scores, cid) for cid in hits}
         fused = fuse({cid: h.similarity for cid, h in hits.items()}, bm25, self.retriever.keyword_share)
-        ranked = sorted(fused, key=fused.get, reverse=True)
-        in_story = {h.chunk_id for h in story}
-        ranked = ranked[: self.k] + [i for i in ranked[self.k :] if i in in_story]
+        ranked = sorted(fused, key=fused.get, reverse=True)[: self.k]
         if self.period is not None and self.period.recent:
             ranked = _newest_first(ranked, hits, fused, self.retriever.recent_share)
         return [Scored(hits[i], fused[i], bm25[i]) for i in ranked]
 
+    def scored(self, units: Sequence[Unit], ranked: Sequence[Scored]) -> list[Scored]:
+        """Units (the evidence shown) as this search's candidates: ranked ones as ranked, any
+        other with its similarity to this question looked up, and no fused score."""
+        by_id = {s.hit.chunk_id: s for s in ranked}
+        missing = [u.chunk_id for u in units if u.chunk_id not in by_id]
+        sims = self.retriever.store.similarities(self.vector, missing) if missing else {}
+        return [
+            by_id.get(u.chunk_id) or Scored(replace(u, similarity=sims.get(u.chunk_id, 0.0)), 0.0, 0.0)
+            for u in units
+        ]
+
 
 def _newest_first(
-    ranked: list[str], hits: dict[str, Hit], fused: dict[str, float], share: float = RECENT_SHARE
+    ranked: list[str], hits: dict[str, Unit], fused: dict[str, float], share: float
 ) -> list[str]:
     """For "the latest on X": among the passages that answer about as well as the best, the
     newest report first; the rest after them as ranked."""

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
-from assistant.retrieval import Scored
-from index.store import Hit
+from index.units import Unit
+from search.retrieval import Scored
 
-Neighbours = Callable[[str], Sequence[Hit]]  # article id -> its units in article order
+Neighbours = Callable[[str], Sequence[Unit]]  # article id -> its units in article order
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Passage:
     n: int
     article_id: str
     title: str
-    units: tuple[Hit, ...]
+    units: tuple[Unit, ...]
     score: float  # the fused retrieval score of its best unit
 
     @property
@@ -43,7 +43,7 @@ class Line:
 
     n: int
     passage: Passage
-    unit: Hit
+    unit: Unit
 
     @property
     def text(self) -> str:
@@ -55,9 +55,6 @@ class Evidence:
     question: str
     passages: tuple[Passage, ...]
     best_similarity: float  # the best cosine similarity among the retrieved units
-
-    def passage(self, n: int) -> Passage | None:
-        return self.passages[n - 1] if 1 <= n <= len(self.passages) else None
 
     @cached_property
     def lines(self) -> tuple[Line, ...]:
@@ -152,5 +149,22 @@ def _key(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
-def _shown(unit: Hit) -> str:
+def _shown(unit: Unit) -> str:
     return unit.matchable if unit.kind == "row" else unit.text
+
+
+@lru_cache(maxsize=1)
+def _cl100k():
+    from index import offline
+
+    offline.prepare()  # tiktoken's cl100k_base from llama-index's bundled cache
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base")
+
+
+def count_tokens(text: str) -> int:
+    """Tokens of text as the evidence budget counts them, whoever reads: cl100k, within a few
+    per cent of the packaged model's own count on news text, and the same evidence for every
+    backend (the composer without a model reads what the model would have read)."""
+    return len(_cl100k().encode(text, disallowed_special=()))

@@ -20,8 +20,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-from assistant.read import Prompt
-from assistant.reader import Reader
+from assistant.llm.base import Prompt, Reader, Usage
 
 
 class RecordedReader(Reader):
@@ -34,7 +33,6 @@ class RecordedReader(Reader):
         self._db = sqlite3.connect(folder / "replies.sqlite", check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS reply (key TEXT PRIMARY KEY, value TEXT)")
         self._lock = threading.Lock()
-        self._openings: dict[str, float] = {}
         self._usage = None
 
     def _key(self, kind: str, prompt: Prompt, max_tokens: int = 0) -> str:
@@ -62,13 +60,8 @@ class RecordedReader(Reader):
         if found is None:
             text = "".join(self.inner.stream(prompt, max_tokens))
             usage = self.inner.usage
-            found = {
-                "text": text,
-                "openings": self.inner.openings,
-                "usage": asdict(usage) if usage is not None else None,
-            }
+            found = {"text": text, "usage": asdict(usage) if usage is not None else None}
             self._put(key, found)
-        self._openings = found["openings"]
         self._usage = _usage(found["usage"])
         yield found["text"]
 
@@ -84,17 +77,9 @@ class RecordedReader(Reader):
         return found["shares"]
 
     @property
-    def openings(self) -> dict[str, float]:
-        return dict(self._openings)
-
-    @property
     def usage(self):
         return self._usage
 
 
-def _usage(data: dict | None):
-    if data is None:
-        return None
-    from assistant.runtime import Usage
-
-    return Usage(**data)
+def _usage(data: dict | None) -> Usage | None:
+    return None if data is None else Usage(**data)

@@ -16,35 +16,33 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.question import (
+from assistant.composer.query import (
     Query,
     answer_values,
     context_coverage,
     coverage,
     holds_answer,
 )
-from assistant.retrieval import Scored
 from assistant.settings import ComposerWeights
-from assistant.text import plain_words
 from index.injection import addressed_to_machine
-from index.store import Hit
+from index.units import Unit
+from search.retrieval import Scored
+from search.text import plain_words
 
 
 class Passages(Protocol):
     """What composing needs to know of the indexed passages (a `KeywordIndex`)."""
 
     def terms(self, text: str) -> frozenset[int]: ...
-    def previous(self, hit: Hit) -> Hit | None: ...
+    def previous(self, hit: Unit) -> Unit | None: ...
     def mentions(self, article_id: str, terms: Iterable[int]) -> bool: ...
-
-DEFAULT_WEIGHTS = ComposerWeights()
 
 _ENDS_SENTENCE = re.compile(r"[.!?…”\"’')\]]$")
 
 
 @dataclass(frozen=True)
 class Composed:
-    picked: tuple[tuple[Hit, ...], ...]  # the sentences chosen for each part, in order; () none
+    picked: tuple[tuple[Unit, ...], ...]  # the sentences chosen for each part, in order; () none
     support: float = 0.0  # how well the parts are answered: the sum of their first sentences' scores
 
     @property
@@ -70,26 +68,25 @@ def compose(
     passages: Passages,
     max_citations: int,
     min_similarity: float,
-    story: dict[str, float] | None = None,
-    weights: ComposerWeights = DEFAULT_WEIGHTS,
+    story: dict[str, float],
+    weights: ComposerWeights,
 ) -> Composed:
     """The sentences that answer each part of a question, from its own candidates.
 
     story: the articles a follow-up's conversation, or a many-part question, is about (article
     id -> how much, up to 1); their sentences get up to `weights.story_weight` more.
     """
-    story = story or {}
     weighed = [
         (query, [
             _weigh(query, c, passages, story, weights)
             for c in candidates
-            if _answerable(c) and not _repeats(c.hit.text, query.said)
+            if _answerable(c) and not _repeats(c.hit.text, query.said, weights.repeat_share)
         ])
         for query, candidates in asked
     ]
     passing = [_passing(evidence, min_similarity, weights) for _, evidence in weighed]
-    firsts = _assign(passing)
-    picked: list[tuple[Hit, ...]] = []
+    firsts = _assign(passing, weights.assign_width)
+    picked: list[tuple[Unit, ...]] = []
     per_part = max(1, max_citations // len(asked)) if len(asked) > 1 else max_citations
     for (query, evidence), good, first in zip(weighed, passing, firsts, strict=True):
         found = (
@@ -112,7 +109,7 @@ def _passing(
     return sorted(passing, key=lambda e: e.score, reverse=True)
 
 
-def _assign(options: list[list[Evidence]], width: int = 3) -> list[Evidence | None]:
+def _assign(options: list[list[Evidence]], width: int) -> list[Evidence | None]:
     """The first sentence of each part, so that parts are answered by different sentences.
 
     "What was proposed about a demilitarized zone, and how did Putin respond to it?": the table
@@ -154,7 +151,9 @@ def _extend(
     for e in sorted(evidence, key=lambda e: e.score, reverse=True):
         if len(chosen) == max_citations:
             break
-        if e in chosen or any(_near_duplicate(e.hit.text, c.hit.text) for c in chosen):
+        if e in chosen or any(
+            _near_duplicate(e.hit.text, c.hit.text, weights.duplicate_overlap) for c in chosen
+        ):
             continue
         if e.hit.similarity < min_similarity or not e.typed:
             continue
@@ -192,7 +191,7 @@ def _weigh(
     if before is not None and hit.kind == "sentence":
         # "this eastern territory" is the Donbas of the sentence before: half credit for it
         nearby = found | passages.terms(before.matchable)
-        cover += 0.5 * (coverage(query, nearby) - cover)
+        cover += weights.before_credit * (coverage(query, nearby) - cover)
     # the names a question asks about must be in the answer's article ("the weather in Kyiv" is
     # not answered by a British forecast), where it happened in the sentence or the one before
     # ("killed in the strike on Odesa" is not answered by a strike in Kherson)
@@ -242,15 +241,15 @@ def _disagree(query: Query, found: list[Evidence]) -> bool:
     return len(values) > 1 and any(a.isdisjoint(b) for a in values for b in values if a is not b)
 
 
-def _repeats(text: str, said: str) -> bool:
+def _repeats(text: str, said: str, share: float) -> bool:
     """Whether most of text's words were already in the previous answer."""
     if not said:
         return False
     words = set(plain_words(text))
-    return bool(words) and len(words & set(plain_words(said))) / len(words) >= 0.7
+    return bool(words) and len(words & set(plain_words(said))) / len(words) >= share
 
 
-def _near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
+def _near_duplicate(a: str, b: str, threshold: float) -> bool:
     wa, wb = set(plain_words(a)), set(plain_words(b))
     if not wa or not wb:
         return False

@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.evidence import Evidence, Line
-from assistant.read import Pair
-from assistant.text import WORD, number
+from assistant.pipeline.evidence import Evidence, Line
+from assistant.pipeline.read import Pair
+from search.text import WORD, number
 
-MAX_SKIPPED = 4  # words of the sentence a phrase may leave out between its own
 # words a loose match may not leave out: they change what the phrase says
 _KEEP = frozenset(
     "not no never nor without cannot dont doesnt didnt isnt wasnt arent werent wont cant "
@@ -55,12 +54,14 @@ class Grounded:
         return " ".join([*text[:a].split()[-words:], text[a:b], *text[b:].split()[:words]])
 
 
-def ground(pairs: Sequence[Pair], evidence: Evidence) -> list[Grounded | None]:
-    """Each pair grounded in the evidence, or None where its phrase is in no shown sentence."""
-    return [ground_one(pair, evidence) for pair in pairs]
+def ground(pairs: Sequence[Pair], evidence: Evidence, max_skipped: int) -> list[Grounded]:
+    """The pairs whose phrase is in a shown sentence, grounded there; the others are dropped.
+    `max_skipped`: words of a sentence a phrase may leave out between its own (Settings)."""
+    found = (ground_one(pair, evidence, max_skipped) for pair in pairs)
+    return [g for g in found if g is not None]
 
 
-def ground_one(pair: Pair, evidence: Evidence) -> Grounded | None:
+def ground_one(pair: Pair, evidence: Evidence, max_skipped: int) -> Grounded | None:
     phrase = _tokens(pair.phrase.translate(_QUOTES))
     if not phrase:
         return None
@@ -79,7 +80,7 @@ def ground_one(pair: Pair, evidence: Evidence) -> Grounded | None:
         for line in order:
             if line.n not in words:
                 words[line.n] = _tokens(line.text.translate(_QUOTES))
-            span = _find(phrase, words[line.n], loose)
+            span = _find(phrase, words[line.n], loose, max_skipped)
             if span is None:
                 continue
             a, b = span
@@ -122,7 +123,10 @@ def _join_abbreviations(tokens, text):
 
 
 def _find(
-    phrase: list[tuple[str, int, int]], words: list[tuple[str, int, int]], loose: bool
+    phrase: list[tuple[str, int, int]],
+    words: list[tuple[str, int, int]],
+    loose: bool,
+    max_skipped: int,
 ) -> tuple[int, int] | None:
     """The span of a sentence (its `_tokens`) holding the phrase's words in order (contiguous
     unless loose)."""
@@ -136,7 +140,7 @@ def _find(
                 return a, words[i + n - 1][2]
             continue
         j, k, skipped = i + 1, 1, 0
-        while k < n and j < len(words) and skipped <= MAX_SKIPPED:
+        while k < n and j < len(words) and skipped <= max_skipped:
             if words[j][0] == wanted[k]:
                 k += 1
             else:
@@ -144,6 +148,6 @@ def _find(
                     break
                 skipped += 1
             j += 1
-        if k == n and skipped <= MAX_SKIPPED:
+        if k == n and skipped <= max_skipped:
             return a, words[j - 1][2]
     return None

@@ -1,68 +1,25 @@
 """The model backends that read: the packaged GGUF in-process, or an OpenAI-compatible endpoint.
 
-What they are asked (the prompts, the reply's grammar) is in `read.py`; this is only how a
+What they are asked (the prompts, the reply's grammar) is the pipeline's; this is only how a
 prompt becomes a reply (`stream`) or a probability (`choose`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 from assistant.errors import BackendError
-from assistant.read import Prompt, data
+from assistant.llm.base import Prompt, Reader
 from assistant.settings import Settings
-
-
-def condense_prompt(question: str, history: Sequence[tuple[str, str]]) -> Prompt:
-    """llama-index's CondensePlusContextChatEngine prompt, so the comparison is with its way."""
-    from llama_index.core.chat_engine.condense_plus_context import (
-        DEFAULT_CONDENSE_PROMPT_TEMPLATE,
-    )
-
-    turns = "\n".join(
-        f"{role}: {data(text)}" for asked, said in history[-2:]
-        for role, text in (("user", asked), ("assistant", said)) if text
-    )
-    text = DEFAULT_CONDENSE_PROMPT_TEMPLATE.format(chat_history=turns, question=data(question))
-    return Prompt(({"role": "user", "content": text},))
-
-
-def condense(reader: Reader, question: str, history: Sequence[tuple[str, str]]) -> str | None:
-    """The follow-up as a standalone question written by the model (None if it wrote none)."""
-    reply = "".join(reader.stream(condense_prompt(question, history), 48)).strip()
-    line = reply.splitlines()[0].strip().strip('"') if reply else ""
-    return line or None
-
-
-class Reader:
-    """Something that writes a reply to a prompt, piece by piece."""
-
-    name = "reader"
-
-    def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
-        raise NotImplementedError
-
-    def choose(self, prompt: Prompt) -> dict[str, float]:
-        """How likely the reply opens with each of `prompt.openings` (shares summing to 1)."""
-        raise NotImplementedError
-
-    @property
-    def openings(self) -> dict[str, float]:
-        """The shares of `prompt.openings` at the first token of the last `stream`'s reply."""
-        return {}
-
-    @property
-    def usage(self):
-        return None
 
 
 class LocalReader(Reader):
     """The packaged (or ASSISTANT_LLM_MODEL_PATH) GGUF model, in-process."""
 
     def __init__(self, path: Path, threads: int | None, n_ctx: int) -> None:
-        from assistant.runtime import LocalModel
+        from assistant.llm.runtime import LocalModel
 
         self.model = LocalModel(path, n_ctx=n_ctx, threads=threads)
 
@@ -71,10 +28,6 @@ class LocalReader(Reader):
 
     def choose(self, prompt: Prompt) -> dict[str, float]:
         return self.model.choose(prompt.messages, prompt.openings)
-
-    @property
-    def openings(self) -> dict[str, float]:
-        return dict(self.model.last_openings)
 
     @property
     def usage(self):
@@ -87,7 +40,7 @@ class EndpointReader(Reader):
     name = "openai"
 
     def __init__(self, settings: Settings) -> None:
-        from assistant.llm_backends import openai_like
+        from assistant.llm.endpoint import openai_like
 
         if not settings.llm_url:
             raise BackendError(
@@ -101,7 +54,7 @@ class EndpointReader(Reader):
         """The whole reply at once: not every OpenAI-compatible server streams alike."""
         from llama_index.core.llms import ChatMessage
 
-        from assistant.llm_backends import endpoint_errors
+        from assistant.llm.endpoint import endpoint_errors
 
         messages = [ChatMessage(role=m["role"], content=m["content"]) for m in prompt.messages]
         with endpoint_errors(self.url):
@@ -115,23 +68,6 @@ class EndpointReader(Reader):
         return {o: float(o == picked) for o in prompt.openings}
 
 
-@lru_cache(maxsize=1)
-def _cl100k():
-    from index import offline
-
-    offline.prepare()  # tiktoken's cl100k_base from llama-index's bundled cache
-    import tiktoken
-
-    return tiktoken.get_encoding("cl100k_base")
-
-
-def count_tokens(text: str) -> int:
-    """Tokens of text as the evidence budget counts them, whoever reads: cl100k, within a few
-    per cent of the packaged model's own count on news text, and the same evidence for every
-    backend (the composer without a model reads what the model would have read)."""
-    return len(_cl100k().encode(text, disallowed_special=()))
-
-
 def model_path(settings: Settings, progress: bool = True) -> Path | None:
     """The GGUF the local reader runs: ASSISTANT_LLM_MODEL_PATH, else the packaged model."""
     if settings.llm_model_path is not None:
@@ -139,7 +75,7 @@ def model_path(settings: Settings, progress: bool = True) -> Path | None:
         if not path.is_file():
             raise BackendError(f"no GGUF model file at {path} (ASSISTANT_LLM_MODEL_PATH)")
         return path
-    from assistant import model_file
+    from assistant.llm import model_file
 
     if progress:
         return model_file.with_progress_bar(settings.model_dir)

@@ -17,10 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.keywords import KeywordIndex
-from assistant.models import Answer, Citation
-from assistant.write import citation
-from index.store import Hit
+from index.units import Unit
+from search.keywords import KeywordIndex
 
 _NOUN = r"(?:news\s+)?(?:articles?|stories|story|reports?|pieces?|items?)"
 _VERB = (
@@ -62,12 +60,25 @@ def parse(question: str) -> Listing | None:
     return Listing(topic, m.group("how").lower().startswith("how"))
 
 
-def answer(listing: Listing, keywords: KeywordIndex, cap: int) -> Answer:
+@dataclass(frozen=True)
+class Listed:
+    """What the index says about a listing: how many articles hold the topic, and the ones
+    shown, each by its first sentence that does."""
+
+    topic: str
+    count_only: bool
+    count: int
+    shown: tuple[Unit, ...]  # newest first (then the most mentions), up to the cap
+    cap: int
+    dated: bool  # some of the articles are dated: the list is newest first
+
+
+def find(listing: Listing, keywords: KeywordIndex, cap: int) -> Listed:
     """Every article with a sentence holding all of the topic's words, newest first (then the
-    most mentions first), each cited by its first such sentence."""
+    most mentions first), each by its first such sentence."""
     terms = keywords.terms(listing.topic)
     unknown = keywords.unknown_terms(listing.topic)
-    found: dict[str, list[Hit]] = {}
+    found: dict[str, list[Unit]] = {}
     if terms and not unknown:
         scores = keywords.scores(listing.topic)  # nonzero: holds one of the words at least
         for row in np.flatnonzero(scores > 0):
@@ -77,38 +88,11 @@ def answer(listing: Listing, keywords: KeywordIndex, cap: int) -> Answer:
         for hits in found.values():
             hits.sort(key=lambda h: h.ordinal)
     order = sorted(found, key=lambda a: (found[a][0].date or "", len(found[a])), reverse=True)
-    shown = order[:cap]
-    citations = [citation(found[a][0], n, 1.0) for n, a in enumerate(shown, 1)]
-    count = len(found)
-    said = "article mentions" if count == 1 else "articles mention"
-    if count == 0:
-        text = f"No article mentions {listing.topic}."
-    elif listing.count_only:  # the count first; a capped list says it is part of it
-        text = f"{count} {said} {listing.topic}." + (
-            f" The {cap} {_first(found)} are listed:" if count > cap else ""
-        )
-    else:
-        text = f"{count} {said} {listing.topic}" + (
-            f"; the {cap} {_first(found)} are listed:" if count > cap else ":"
-        )
-    if citations:
-        text += "\n" + "\n".join(_line(c) for c in citations)
-    return Answer(
-        text,
-        citations,
-        refused=False,
-        question=listing.topic,
-        retrieved=shown,
-        backend="index",
-        stats={"listing": {"topic": listing.topic, "count": count, "shown": len(shown)}},
+    return Listed(
+        listing.topic,
+        listing.count_only,
+        len(found),
+        tuple(found[a][0] for a in order[:cap]),
+        cap,
+        any(hits[0].date for hits in found.values()),
     )
-
-
-def _first(found: dict[str, list[Hit]]) -> str:
-    dated = any(hits[0].date for hits in found.values())
-    return "newest" if dated else "with the most mentions"
-
-
-def _line(c: Citation) -> str:
-    dated = f" ({c.date})" if c.date else ""
-    return f"- {c.title}{dated} [{c.n}]"

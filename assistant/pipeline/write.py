@@ -19,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.decide import Verdict
-from assistant.evidence import Line
-from assistant.ground import Grounded
-from assistant.models import Citation
-from assistant.text import number, plain_words
-from assistant.when import spoken
-from index.store import Hit
+from assistant.models import Citation, Kind
+from assistant.pipeline.decide import Verdict
+from assistant.pipeline.evidence import Line
+from assistant.pipeline.ground import Grounded
+from assistant.pipeline.when import spoken
+from index.units import Unit
+from search.listing import Listed
+from search.text import number, plain_words
 
 REFUSAL = (
     "The articles don't say. I found nothing in the indexed articles that answers this question."
@@ -54,17 +55,25 @@ class PartAnswer:
 class Written:
     text: str
     citations: list[Citation]
-    refused: bool
+    kind: Kind
     closest: Citation | None = None
 
+    @property
+    def refused(self) -> bool:
+        return self.kind in (Kind.REFUSAL, Kind.UNSURE)
 
-def write(parts: Sequence[PartAnswer], *, form: str = "quote", max_citations: int = 3) -> Written:
+
+def write(
+    parts: Sequence[PartAnswer], *, form: str, max_citations: int, quote_share: float
+) -> Written:
+    """`quote_share`: a span at least this share of its sentence's length is shown as the
+    sentence alone (Settings.quote_share)."""
     answered = [p for p in parts if p.verdict is Verdict.ANSWER and p.grounded]
     if not answered:
         unsure = next((p for p in parts if p.verdict is Verdict.UNSURE and p.grounded), None)
         if unsure is not None:
-            return Written(UNSURE, [], True, closest=cite(unsure.grounded[0].line, 1))
-        return Written(REFUSAL, [], True)
+            return Written(UNSURE, [], Kind.UNSURE, closest=cite(unsure.grounded[0].line, 1))
+        return Written(REFUSAL, [], Kind.REFUSAL)
     numbers: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
 
@@ -86,14 +95,16 @@ def write(parts: Sequence[PartAnswer], *, form: str = "quote", max_citations: in
         grounded = part.grounded
         if part.recent:  # "the latest": newest report first (stable: undated keep their order)
             grounded = tuple(sorted(grounded, key=lambda g: g.line.unit.date or "", reverse=True))
-        said = _say(grounded, marker, form, dated=part.timed)
+        said = _say(grounded, marker, form, quote_share, dated=part.timed)
         if part.counts and _differ(grounded):
             said = f"{DIFFER}{_newer(grounded, marker)}: {said}"
         lines.append(f"{part.asked} {said}" if several else said)
-    return Written("\n".join(lines), citations, False)
+    return Written("\n".join(lines), citations, Kind.ANSWER)
 
 
-def _say(grounded: Sequence[Grounded], marker, form: str, dated: bool = False) -> str:
+def _say(
+    grounded: Sequence[Grounded], marker, form: str, quote_share: float, dated: bool = False
+) -> str:
     """The part's grounded spans, those of one sentence together, each sentence's marker after
     its spans (and, in the quote form, the sentence itself)."""
     by_line: dict[int, list[Grounded]] = {}
@@ -108,7 +119,7 @@ def _say(grounded: Sequence[Grounded], marker, form: str, dated: bool = False) -
             continue
         line = spans[0].line
         text = ", ".join(s.text for s in spans)
-        if form == "quote" and not _is_most_of(text, line.unit.text):
+        if form == "quote" and len(text) < quote_share * len(line.unit.text):
             piece = f"{text}: “{line.unit.text}” [{n}]"
         elif form == "quote":
             piece = f"{line.unit.text} [{n}]"
@@ -155,17 +166,40 @@ def _figures(text: str) -> set[str]:
     }
 
 
-def _is_most_of(span: str, sentence: str) -> bool:
-    return len(span) >= 0.6 * len(sentence)
-
-
 def cite(line: Line, n: int) -> Citation:
     return citation(line.unit, n, round(line.passage.score, 4))
 
 
-def citation(unit: Hit, n: int, score: float) -> Citation:
+def citation(unit: Unit, n: int, score: float) -> Citation:
     """The unit as citation n: its exact offsets, its article's headline, date and link."""
     return Citation(
         n=n, article_id=unit.article_id, title=unit.title, quote=unit.text, start=unit.start,
         end=unit.end, score=score, date=unit.date, url=unit.url,
     )
+
+
+def write_listing(listed: Listed) -> Written:
+    """A question about the corpus: the count, then one line and one citation per article
+    (its headline and date, cited by its first sentence that mentions the topic)."""
+    citations = [citation(unit, n, 1.0) for n, unit in enumerate(listed.shown, 1)]
+    count, cap = listed.count, listed.cap
+    said = "article mentions" if count == 1 else "articles mention"
+    first = "newest" if listed.dated else "with the most mentions"
+    if count == 0:
+        text = f"No article mentions {listed.topic}."
+    elif listed.count_only:  # the count first; a capped list says it is part of it
+        text = f"{count} {said} {listed.topic}." + (
+            f" The {cap} {first} are listed:" if count > cap else ""
+        )
+    else:
+        text = f"{count} {said} {listed.topic}" + (
+            f"; the {cap} {first} are listed:" if count > cap else ":"
+        )
+    if citations:
+        text += "\n" + "\n".join(_listed_line(c) for c in citations)
+    return Written(text, citations, Kind.LISTING)
+
+
+def _listed_line(c: Citation) -> str:
+    dated = f" ({c.date})" if c.date else ""
+    return f"- {c.title}{dated} [{c.n}]"

@@ -1,0 +1,87 @@
+"""The kind of answer a question asks for, and whether a phrase is of that kind.
+
+"How many" wants a number, "how long" a duration, "how old" an age, "when" a date, "who" a name,
+"where" a place. Decide refuses a grounded phrase that is visibly not the kind asked (a year for
+"how long", a name for "when"); the composer's rules read the same kinds. Names and places can't
+be told from a phrase alone, so only numbers, durations, ages and dates are checked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from search.text import MONTHS, NUMBER_WORDS_PATTERN, WEEKDAYS
+
+NUMBER = re.compile(
+    rf"\b\d[\d,.]*\s?(%|per ?cent)?|\b({NUMBER_WORDS_PATTERN}|dozens?|half|decades?)\b",
+    re.I,
+)
+# "How long?" is answered by a duration and "how old?" by an age: a year or a count is neither
+_AMOUNT = rf"(?:\d[\d,.]*|{NUMBER_WORDS_PATTERN}|a|an|several|a few)"
+MEASURES = [
+    (
+        re.compile(r"\bhow long\b", re.I),
+        re.compile(
+            rf"\b{_AMOUNT}[\s-]+(?:second|minute|hour|day|week|month|year|decade)s?\b(?![\s-]+old)"
+            r"|\bdecades\b",
+            re.I,
+        ),
+    ),
+    (
+        re.compile(r"\bhow old\b", re.I),
+        re.compile(
+            rf"\b{_AMOUNT}[\s-]+years?[\s-]+old\b|\baged\s+\d+|\bage of\s+\d+"
+            r"|\b(?:died|dies|dead)\s+at\s+\d+",
+            re.I,
+        ),
+    ),
+]
+# a date's words; "May" only capitalised, since "may" is far more often the verb
+_CALENDAR = "|".join(w.lower() for w in (*WEEKDAYS, *MONTHS) if w != "May")
+DATE = re.compile(
+    rf"\b({_CALENDAR}|today|yesterday|tomorrow|(19|20)\d\d)\b|\b(?-i:May)\b",
+    re.I,
+)
+
+# "How did Trump rate the talks?": the speaker, whose words are the answer
+SPEAKER = re.compile(
+    r"\bhow (?:did|does|do|would) ((?:\w+ ){1,3}?)(describe|rate|characteri[sz]e|call|assess|sum up)\b",
+    re.I,
+)
+ROLE = r"(leader|minister|official|expert|person|people|president|envoy|negotiator|adviser|advisor|chancellor|ambassador|head|spokesman|spokeswoman)"
+_TYPES = [
+    # "How did Trump rate the talks?" is answered in his words: "reasonably good"
+    ("quote", SPEAKER),
+    ("number", re.compile(r"\bhow (many|much|long|far|old|often)\b|\bwhat (share|percent(age)?|proportion|number|age)\b|\bwhat per ?cent\b", re.I)),
+    ("date", re.compile(r"\bwhen\b|\b(what|which) (day|date|year|month|time)\b|\bsince when\b", re.I)),
+    ("name", re.compile(r"\bwho(m|se)?\b|\b(which|what) (\w+ ){0,2}" + ROLE + r"s?\b|\bname of\b", re.I)),
+    ("place", re.compile(r"\bwhere\b|\b(which|what) (\w+ )?(city|country|town|region|place|capital)\b", re.I)),
+]
+
+
+def wanted(question: str) -> str | None:
+    """The kind of answer, decided by the first question phrase ("which country ... when")."""
+    found = [(m.start(), kind) for kind, p in _TYPES for m in [p.search(question)] if m]
+    return min(found)[1] if found else None
+
+
+def measure(question: str) -> re.Pattern[str] | None:
+    """The unit a number must carry for this question: a duration, an age, or None (any)."""
+    return next((m for asks, m in MEASURES if asks.search(question)), None)
+
+
+def holds_kind(question: str, text: str, around: str = "") -> bool:
+    """Whether text is the kind of thing the question asks for, where that kind can be seen:
+    a number for "how many" (a duration for "how long", an age for "how old"), a date for
+    "when". Names and places can't be told from a phrase alone, so they pass. A duration's or
+    an age's unit is often beside the number rather than in the copied phrase ("90" of "died
+    aged 90"): `around`, the phrase with its sentence's neighbouring words, may show it."""
+    kind = wanted(question)
+    if kind == "number":
+        unit = measure(question)
+        if unit is None:
+            return bool(NUMBER.search(text))
+        return bool(unit.search(text) or (NUMBER.search(text) and unit.search(around)))
+    if kind == "date":
+        return bool(DATE.search(text))
+    return True
