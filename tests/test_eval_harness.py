@@ -301,7 +301,8 @@ def test_json_report_has_the_promised_names(report, tmp_path):
     expected = {"n", "hit_at_5", "mrr", "answer_accuracy", "citation_precision", "citation_recall",
                 "refusal_precision", "refusal_recall", "false_refusal_rate", "quote_integrity",
                 "p50_ms", "p95_ms", "retrieval_recall", "evidence_recall", "reply_recall",
-                "grounded_recall"}
+                "grounded_recall", "facts_recall", "facts_full", "facts_citation_precision",
+                "facts_sentences", "facts_in_order"}
     assert set(data["overall"]) == expected == set(METRIC_NAMES)
     assert all(set(v) == expected for v in data["categories"].values())
     assert set(data["dev"]) == set(data["test"]) == expected
