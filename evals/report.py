@@ -17,15 +17,18 @@ from typing import Any
 from .dataset import SPLITS
 from .harness import Report
 from .metrics import LOSS_STAGES, METRIC_NAMES, ItemResult
+from .several import FACT_LOSS_KEYS
 
-RATE_METRICS = tuple(m for m in METRIC_NAMES if m not in ("n", "p50_ms", "p95_ms"))
 LATENCY_METRICS = ("p50_ms", "p95_ms")
+COUNT_METRICS = ("facts_sentences",)  # means of counts, not rates: charted on their own scale
+RATE_METRICS = tuple(m for m in METRIC_NAMES if m not in ("n", *LATENCY_METRICS, *COUNT_METRICS))
 LOWER_IS_BETTER = frozenset({"false_refusal_rate", "p50_ms", "p95_ms"})
 SCOPES = ("overall", "dev", "test")  # thresholds.toml sections that gate a whole group of items
 # the rows of the backend comparison (retrieval is shared by every backend, so it is left out)
 COMPARISON_METRICS = (
     "n", "evidence_recall", "reply_recall", "grounded_recall", "answer_accuracy", "citation_precision", "citation_recall", "refusal_precision",
-    "refusal_recall", "false_refusal_rate", "quote_integrity", "p50_ms", "p95_ms",
+    "refusal_recall", "false_refusal_rate", "quote_integrity", "facts_recall", "facts_full",
+    "facts_citation_precision", "facts_sentences", "p50_ms", "p95_ms",
 )
 
 
@@ -61,6 +64,25 @@ def item_to_dict(result: ItemResult) -> dict[str, Any]:
                 for c in answer.citations
             ],
         }
+    expected: dict[str, Any] = {"patterns": list(item.patterns), "articles": list(item.articles)}
+    if item.facts:
+        expected["facts"] = [{"pattern": f.pattern, "articles": list(f.articles)} for f in item.facts]
+        expected["speaker"] = None if item.speaker is None else {
+            "name": item.speaker.name, "pattern": item.speaker.pattern}
+        expected["ordered"] = item.ordered
+        expected["full"] = item.needed
+    several: dict[str, Any] = {}
+    if result.facts:
+        several = {
+            "facts": [
+                {"pattern": f.pattern, "given": f.given, "stated": f.stated, "claim": f.claim,
+                 "lost_at": f.lost_at}
+                for f in result.facts
+            ],
+            "facts_recall": _round(result.facts_recall),
+            "sentences": result.sentences,
+            "in_order": result.in_order,
+        }
     return {
         "id": item.id,
         "category": item.category,
@@ -69,7 +91,7 @@ def item_to_dict(result: ItemResult) -> dict[str, Any]:
         "source": item.source,
         "question": item.question,
         "history": [list(turn) for turn in item.history],
-        "expected": {"patterns": list(item.patterns), "articles": list(item.articles)},
+        "expected": expected,
         "got": got,
         "error": result.error,
         "latency_ms": None if result.latency_ms is None else round(result.latency_ms, 2),
@@ -78,7 +100,7 @@ def item_to_dict(result: ItemResult) -> dict[str, Any]:
         "correct": result.correct,
         "citation_precision": _round(result.citation_precision),
         "citation_checks": [
-            {"n": c.n, "claim": c.claim, "precise": c.precise, "found": c.found}
+            {"n": c.n, "claim": c.claim, "precise": c.precise, "found": c.found, "note": c.note}
             for c in result.citation_checks
         ],
         "citation_recall_ok": result.citation_recall_ok,
@@ -86,6 +108,7 @@ def item_to_dict(result: ItemResult) -> dict[str, Any]:
         "lost_at": result.lost_at,
         "failed": result.failed,
         "reasons": list(result.reasons),
+        **several,
     }
 
 
@@ -99,6 +122,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "categories": {name: _metrics(values) for name, values in report.categories.items()},
         "definitions": dict(report.definitions),
         "losses": {name: dict(counts) for name, counts in report.losses.items()},
+        "fact_losses": {name: dict(counts) for name, counts in report.fact_losses.items()},
         "problems": list(report.problems),
         "failures": [i for i in items if i["failed"]],
         "items": items,
@@ -108,7 +132,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 def comparison_to_dict(reports: Mapping[str, Report]) -> dict[str, Any]:
     """Several backends on the same questions: each one's summary, then each one's full report."""
     runs = {name: report_to_dict(report) for name, report in reports.items()}
-    summary_keys = ("overall", "dev", "test", "groups", "categories", "losses")
+    summary_keys = ("overall", "dev", "test", "groups", "categories", "losses", "fact_losses")
     return {
         "backends": list(runs),
         "comparison": {name: {k: run[k] for k in summary_keys} for name, run in runs.items()},
@@ -136,6 +160,8 @@ def _fmt(name: str, value: Any) -> str:
         return str(value)
     if name in LATENCY_METRICS:
         return f"{value:.1f}"
+    if name in COUNT_METRICS:
+        return f"{value:.2f}"
     return f"{value:.3f}"
 
 
@@ -175,6 +201,21 @@ def _loss_lines(reports: Mapping[str, Report]) -> list[str]:
     )
 
 
+def _fact_loss_lines(reports: Mapping[str, Report]) -> list[str]:
+    """Where the facts of several items were lost, per stage: one row per backend and split."""
+    if not any(r.fact_losses for r in reports.values()):
+        return []
+    header = ["facts lost at", *FACT_LOSS_KEYS]
+    rows = [
+        [f"{name} {scope}" if len(reports) > 1 else scope]
+        + [str(counts.get(key, 0)) for key in FACT_LOSS_KEYS]
+        for name, report in reports.items()
+        for scope, counts in report.fact_losses.items()
+    ]
+    return ["", "where the facts of several-facts items were lost (the first stage without the fact; "
+            "error: answer() raised)"] + _grid(header, rows)
+
+
 def _failure_lines(report: Report, max_failures: int | None) -> list[str]:
     failures = report.failures
     label = f" ({report.backend})" if report.backend else ""
@@ -200,6 +241,7 @@ def format_table(report: Report, max_failures: int | None = None) -> str:
     rows = [[name] + [_fmt(name, values.get(name)) for _, values in groups] for name in METRIC_NAMES]
     lines = ([f"backend: {report.backend}"] if report.backend else []) + _grid(header, rows)
     lines += _loss_lines({report.backend or "": report})
+    lines += _fact_loss_lines({report.backend or "": report})
     lines.append("")
     lines += _failure_lines(report, max_failures)
     if report.problems:
@@ -231,6 +273,7 @@ def format_comparison(reports: Mapping[str, Report], max_failures: int | None = 
             rows.append([f"  {metric}"] + [_fmt(metric, _scope(reports[n], key).get(metric)) for n in names])
     lines = _grid(header, rows)
     lines += _loss_lines(reports)
+    lines += _fact_loss_lines(reports)
     for name in names:
         lines.append("")
         lines += _failure_lines(reports[name], max_failures)
@@ -283,7 +326,7 @@ def _limit(thresholds: Mapping[str, Any] | None, group: str, metric: str) -> flo
 def _chart(metric: str, groups: list[tuple[str, Mapping[str, Any]]], definition: str,
            thresholds: Mapping[str, Any] | None) -> str:
     values = [v.get(metric) for _, v in groups]
-    if metric in LATENCY_METRICS:
+    if metric in LATENCY_METRICS or metric in COUNT_METRICS:
         scale = max([v for v in values if v is not None] + [1e-9])
         limits = [_limit(thresholds, g, metric) for g, _ in groups]
         scale = max([scale] + [x for x in limits if x is not None])
@@ -320,7 +363,9 @@ def _failure(item: Mapping[str, Any], anchor: str = "") -> str:
         parts.append(f'<div class="k">history</div><ol>{turns}</ol>')
     parts.append(f'<div class="k">question</div><div>{_e(item["question"])}</div>')
     expected = item["expected"]
-    if expected["patterns"]:
+    if expected.get("facts"):
+        parts.append(_facts_html(item))
+    elif expected["patterns"]:
         pats = " ".join(f"<code>{_e(p)}</code>" for p in expected["patterns"])
         parts.append(f'<div class="k">expected (all patterns; stated in <span class="id">{_e(", ".join(expected["articles"]))}</span>)</div><div>{pats}</div>')
     else:
@@ -358,6 +403,34 @@ def _failure(item: Mapping[str, Any], anchor: str = "") -> str:
     return "".join(parts)
 
 
+def _facts_html(item: Mapping[str, Any]) -> str:
+    """A several item's facts: each pattern, its articles, and given or where it was lost."""
+    expected = item["expected"]
+    verdicts = {f["pattern"]: f for f in item.get("facts", [])}
+    rows = []
+    for fact in expected["facts"]:
+        got = verdicts.get(fact["pattern"])
+        if got is None:
+            verdict = ""
+        elif got["given"]:
+            verdict = '<span class="ok">given</span>'
+        else:
+            lost = f" (lost at {got['lost_at']})" if got.get("lost_at") else ""
+            stated = "; stated, but no cited quote states it" if got.get("stated") else ""
+            verdict = f'<span class="no">not given{_e(lost)}{_e(stated)}</span>'
+        rows.append(f'<tr><td><code>{_e(fact["pattern"])}</code></td><td>{_e(", ".join(fact["articles"]))}</td>'
+                    f"<td>{verdict}</td></tr>")
+    notes = [f"{expected['full']} of {len(expected['facts'])} facts make a full answer"]
+    if expected.get("speaker"):
+        notes.append(f"the words must be {expected['speaker']['name']}'s "
+                     f"(<code>{_e(expected['speaker']['pattern'])}</code>)")
+    if expected.get("ordered"):
+        notes.append("in the order the events happened")
+    head = f'<div class="k">expected facts ({"; ".join(notes)})</div>'
+    return head + ('<table class="cites"><tr><th>pattern</th><th>stated in</th><th>verdict</th></tr>'
+                   + "".join(rows) + "</table>")
+
+
 def _data_groups(data: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     return (
         [("overall", data["overall"]), ("dev", data["dev"]), ("test", data["test"])]
@@ -380,13 +453,14 @@ def _run_body(data: Mapping[str, Any], thresholds: Mapping[str, Any] | None, lev
     h = f"h{level}"
     charts = "".join(
         _chart(m, _data_groups(data), data["definitions"].get(m, ""), thresholds)
-        for m in RATE_METRICS + LATENCY_METRICS
+        for m in RATE_METRICS + COUNT_METRICS + LATENCY_METRICS
     )
     failures = "".join(_failure(item, anchor) for item in data["failures"]) or "<p>None.</p>"
     return (
         f"<{h}>Metrics: overall, dev and test splits, paraphrases, categories</{h}>"
         f'<div class="charts">{charts}</div>'
         + _losses_html(data, h)
+        + _fact_losses_html(data, h)
         + f"<{h}>Failures ({len(data['failures'])})</{h}>{failures}"
     )
 
@@ -406,6 +480,26 @@ def _losses_html(data: Mapping[str, Any], h: str) -> str:
         f"<{h}>Where answerable items were lost</{h}><p>The first stage of the answer path "
         "whose text no longer held every accepted pattern; decide: refused with the answer "
         "grounded; write: answered without it.</p>"
+        f'<table class="cites"><tr><th>split</th>{head}</tr>{rows}</table>'
+    )
+
+
+def _fact_losses_html(data: Mapping[str, Any], h: str) -> str:
+    losses = data.get("fact_losses") or {}
+    if not losses:
+        return ""
+    head = "".join(f"<th>{_e(key)}</th>" for key in FACT_LOSS_KEYS)
+    rows = "".join(
+        f"<tr><td>{_e(scope)}</td>"
+        + "".join(f'<td class="val">{_e(counts.get(key, 0))}</td>' for key in FACT_LOSS_KEYS)
+        + "</tr>"
+        for scope, counts in losses.items()
+    )
+    return (
+        f"<{h}>Where the facts of several-facts items were lost</{h}><p>Each fact not given, at "
+        "the first stage of the answer path whose text no longer held its pattern; decide: "
+        "refused with the fact still held; write: answered without giving it; error: answer() "
+        "raised.</p>"
         f'<table class="cites"><tr><th>split</th>{head}</tr>{rows}</table>'
     )
 

@@ -23,6 +23,12 @@ that grows.
 
 The 20 paraphrased originals were drawn the same way (PARAPHRASE_QUOTA per category, seeded
 with SEED, "paraphrase" and the category) before a word of them was written.
+
+The `several` category (answers of several facts, ids "sv..") came later and is split by the
+same rule: its originals sorted by id, half of them (rounded down) drawn for test by a
+`random.Random` seeded with SEED and "several". Each category's draw is seeded by its own
+name and samples only its own ids, so adding the category moved no existing item. It has no
+paraphrases (its PARAPHRASE_QUOTA is 0: the paraphrases were written before it existed).
 """
 
 from __future__ import annotations
@@ -56,7 +62,8 @@ MOVED_TO_DEV: dict[str, str] = {
 # issue 25: ids with this prefix are dev-only additions, never drawn (see the module docstring)
 DEV_ONLY_PREFIX = "dx-"
 
-# how many originals of each category get two paraphrases each (20 in all)
+# how many originals of each category get two paraphrases each (20 in all); a category missing
+# here (several, added after the paraphrases were written) has none
 PARAPHRASE_QUOTA: dict[str, int] = {"factoid": 8, "table": 3, "multi": 3, "followup": 3, "unanswerable": 3}
 
 

@@ -133,7 +133,8 @@ def test_comparison_views_agree(scripted, tmp_path, isolated):
     blocks = [line.strip() for line in table.splitlines() if line.strip().endswith(":")]
     assert blocks == ["test:", "dev:", "all:", "paraphrases:", "paraphrased:"]
     data = comparison_to_dict(reports)
-    assert set(data["comparison"]["openai"]) == {"overall", "dev", "test", "groups", "categories", "losses"}
+    assert set(data["comparison"]["openai"]) == {"overall", "dev", "test", "groups", "categories",
+                                                  "losses", "fact_losses"}
     assert "citation_precision" in data["definitions"]
     assert "<h2>Side by side</h2>" in render_comparison_html(reports)
 

@@ -257,7 +257,7 @@ def test_malformed_lines_are_reported_with_file_and_line_and_the_rest_loads(tmp_
     assert len(problems) == 6
     assert problems[0].startswith(f"{path}:2: not valid JSON (")
     assert problems[1] == (f"{path}:3: unknown category 'trivia' "
-                           "(expected one of factoid, table, multi, followup, unanswerable)")
+                           "(expected one of factoid, table, multi, followup, unanswerable, several)")
     assert problems[2] == f"{path}:4: missing field 'question'"
     assert problems[3].startswith(f"{path}:5: pattern 1 '(unclosed' does not compile (")
     assert problems[4] == f"{path}:8: duplicate id 'g1' (first on line 1)"
@@ -301,7 +301,8 @@ def test_json_report_has_the_promised_names(report, tmp_path):
     expected = {"n", "hit_at_5", "mrr", "answer_accuracy", "citation_precision", "citation_recall",
                 "refusal_precision", "refusal_recall", "false_refusal_rate", "quote_integrity",
                 "p50_ms", "p95_ms", "retrieval_recall", "evidence_recall", "reply_recall",
-                "grounded_recall"}
+                "grounded_recall", "facts_recall", "facts_full", "facts_citation_precision",
+                "facts_sentences", "facts_in_order"}
     assert set(data["overall"]) == expected == set(METRIC_NAMES)
     assert all(set(v) == expected for v in data["categories"].values())
     assert set(data["dev"]) == set(data["test"]) == expected
@@ -352,7 +353,7 @@ def test_gate_reports_every_shortfall(report):
         "overall.acuracy: unknown metric (expected one of " + ", ".join(METRIC_NAMES) + ")",
         "categories.multi.citation_recall = 0 is below the minimum 0.1",
         "categories.multi.refusal_recall: not measured in this run (threshold 0.5)",
-        "categories.trivia: unknown category (expected one of factoid, table, multi, followup, unanswerable)",
+        "categories.trivia: unknown category (expected one of factoid, table, multi, followup, unanswerable, several)",
     ]
     # the dev and test sections gate each split; a saved JSON report gates the same way
     assert check(report, {"dev": {"answer_accuracy": 0.5}, "test": {"false_refusal_rate": 0.4, "mrr": 0.6}}) == [

@@ -41,6 +41,7 @@ def test_set_is_big_enough_and_covers_every_category(eval_set):
     assert counts["unanswerable"] >= 10
     assert set(counts) == set(CATEGORIES), counts
     assert counts["table"] >= 6 and counts["multi"] >= 8 and counts["followup"] >= 6
+    assert counts["several"] >= 36
 
 
 def test_ids_are_unique_in_the_file():
@@ -66,11 +67,12 @@ def test_every_pattern_matches_a_named_article(eval_set, articles):
 
 
 def test_single_fact_items_are_stated_by_every_named_article(eval_set, articles):
-    """Outside `multi`, listing an article means it states the whole answer on its own."""
+    """Outside `multi` and `several`, listing an article means it states the whole answer on
+    its own (a several item names its articles per fact: see the next test)."""
     gaps = [
         (item.id, a, p)
         for item in eval_set
-        if item.category not in ("multi", "unanswerable")
+        if item.category not in ("multi", "unanswerable", "several")
         for a in item.articles
         for p in item.patterns
         if not re.search(p, articles[a], re.IGNORECASE)
@@ -86,8 +88,35 @@ def test_multi_items_need_every_named_article(eval_set, articles):
             assert any(re.search(p, articles[a], re.IGNORECASE) for p in item.patterns), (item.id, a)
 
 
+def test_every_fact_is_stated_by_each_article_it_lists(eval_set, articles):
+    """A several item's facts: each pattern matches every article the fact names, and a
+    speaker's pattern occurs in at least one of the item's articles."""
+    several = [i for i in eval_set if i.category == "several"]
+    gaps = [
+        (item.id, fact.pattern, a)
+        for item in several
+        for fact in item.facts
+        for a in fact.articles
+        if not fact.compiled().search(articles[a])
+    ]
+    assert gaps == []
+    for item in several:
+        assert len(item.facts) >= 2 and 1 <= item.needed <= len(item.facts), item.id
+        if item.speaker is not None:
+            assert any(item.speaker.compiled().search(articles[a]) for a in item.articles), item.id
+
+
+def test_several_items_mix_the_kinds_of_question(eval_set):
+    several = [i for i in eval_set if i.category == "several"]
+    assert sum(i.speaker is not None for i in several) >= 6  # what did X say
+    assert sum(i.ordered for i in several) >= 3  # what happened, in order
+    assert sum(bool(i.history) for i in several) >= 4  # follow-ups
+    assert sum(len({a for f in i.facts for a in f.articles}) >= 2 for i in several) >= 6
+    assert [i.id for i in several if not 2 <= i.needed <= 4] == []  # a full answer: 2-4 facts
+
+
 def test_followups_carry_a_cited_prior_turn(eval_set):
-    for item in (i for i in eval_set if i.category == "followup"):
+    for item in (i for i in eval_set if i.category == "followup" or i.history):
         assert item.history, item.id
         for user, assistant in item.history:
             assert user.strip() and re.search(r"\[\d+\]", assistant), item.id

@@ -86,13 +86,26 @@ def test_dev_only_additions_are_dev_and_move_nothing(items):
     assert {i.id: derive_splits(items)[i.id] for i in before} == derived_before
 
 
+def test_the_several_category_moved_no_existing_item(items):
+    # it was added after the split: each category's draw samples its own ids with its own seed,
+    # so the other categories' draws, the paraphrase draw and every derived split are unchanged
+    before = [i for i in items if i.category != "several"]
+    added = [i for i in items if i.category == "several"]
+    assert len(added) >= 36 and all(i.id.startswith("sv") for i in added)
+    assert drawn_test_ids(before) == drawn_test_ids(items) - {i.id for i in added}
+    assert paraphrase_originals(before) == paraphrase_originals(items)
+    assert {i.id: derive_splits(items)[i.id] for i in before} == derive_splits(before)
+    in_test = sum(derive_splits(items)[i.id] == "test" for i in added)
+    assert in_test == len(added) // 2
+
+
 def test_paraphrases_reword_the_drawn_originals_two_each(items):
     by_id = {i.id: i for i in items}
     paraphrases = [i for i in items if i.paraphrase_of is not None]
     drawn = paraphrase_originals(items)
     assert len(drawn) == sum(PARAPHRASE_QUOTA.values()) == 20
     assert Counter(i.paraphrase_of for i in paraphrases) == {orig: 2 for orig in drawn}
-    assert {by_id[o].category for o in drawn} == set(CATEGORIES)
+    assert {by_id[o].category for o in drawn} == set(PARAPHRASE_QUOTA)
     for p in paraphrases:
         original = by_id[p.paraphrase_of]
         assert p.id in (f"{original.id}-p1", f"{original.id}-p2"), p.id
