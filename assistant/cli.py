@@ -141,6 +141,7 @@ def _print_citation(c) -> None:
 
 def _register_feature_commands() -> None:
     """Commands that live with their feature; each module imports only click at load time."""
+    from assistant.feeds_cli import add_command, feeds_group, update_command
     from benchmarks.cli import bench_command
     from evals.cli import eval_command
     from ui.cli import chat_command
@@ -148,6 +149,9 @@ def _register_feature_commands() -> None:
     cli.add_command(chat_command, "chat")
     cli.add_command(eval_command, "eval")
     cli.add_command(bench_command, "bench")
+    cli.add_command(add_command, "add")
+    cli.add_command(feeds_group, "feeds")
+    cli.add_command(update_command, "update")
 
 
 _register_feature_commands()
