@@ -346,3 +346,101 @@ def test_removing_a_feed_keeps_its_articles_unless_asked(built_index, site):
     result = run("feeds", "remove", feed)
     assert "its articles stay in the corpus" in result.stdout
     assert len([p for p in web_files(built_index["corpus"]) if p.is_file()]) == 1
+
+
+def test_a_feed_of_50_items_is_asked_about_end_to_end(built_index, site):
+    stories = [serve_story(site, story(n)) for n in range(50)]
+    follow(site, stories)
+    result = run("update")
+    assert result.exit_code == 0, result.output
+    assert "50 new, 0 already here, 0 failed" in result.stdout
+    assert "index: 50 added, 0 updated, 0 removed, 5 unchanged" in result.stdout
+    target = stories[37]
+    assert target["title"] == "Kettleford approves market hall rebuild plan"
+    asked = run("ask", "--json", "What is the latest on the Kettleford market hall rebuild?")
+    assert asked.exit_code == 0, asked.output
+    answer = json.loads(asked.stdout)
+    assert not answer["refused"], answer["text"]
+    cited = answer["citations"][0]
+    assert cited["article_id"] == "web/coastal.example.org/kettleford-market-hall-rebuild"
+    assert (cited["date"], cited["url"]) == (target["date"], target["canonical"])
+    assert cited["quote"] in target["paragraphs"][0] + target["paragraphs"][1]
+
+
+# -- the chat's side: a link for the "Add an article" panel, updates in the background --------
+
+
+def test_add_link_says_in_one_line_how_it_went(built_index, site):
+    from assistant.engine import get_engine
+    from ui.feeds import add_link
+
+    engine = get_engine()
+    s = serve_story(site, story(12))
+    added = add_link(engine, s["link"])
+    assert added == (
+        "Added “Kettleford approves school roof repairs plan” (2017-03-13) as "
+        "web/coastal.example.org/kettleford-school-roof-repairs; ask about it now."
+    )
+    assert "web/coastal.example.org/kettleford-school-roof-repairs" in engine.store.articles()
+    assert add_link(engine, s["link"]) == (
+        "Already here: web/coastal.example.org/kettleford-school-roof-repairs."
+    )
+    assert add_link(engine, "file:///etc/passwd").startswith("Not added: file:///etc/passwd: only")
+    assert add_link(engine, site.url("/nothing")) == f"Not added: {site.url('/nothing')}: 404 Not Found"
+
+
+def test_the_updater_updates_in_the_background_and_says_when(built_index, site):
+    from assistant.engine import get_engine
+    from ui.feeds import Updater
+
+    engine = get_engine()
+    idle = Updater(engine, every_seconds=3600)
+    assert wait_for(lambda: idle.status() == "No feeds followed.")
+    idle.stop()
+
+    follow(site, [serve_story(site, story(n)) for n in (20, 21)])
+    updater = Updater(engine, every_seconds=0.2)
+    try:
+        assert wait_for(lambda: updater.status().endswith(", 2 new articles."), 60), updater.status()
+        assert updater.status().startswith("Last updated ")
+        assert "web/coastal.example.org/port-elsa-library-opening-hours" in engine.store.articles()
+        serve_feed(site, [serve_story(site, story(22))], '"v2"')
+        assert wait_for(lambda: updater.status().endswith(", 1 new article."), 60), updater.status()
+        del site.routes["/feed.xml"]
+        assert wait_for(lambda: "1 failed: " in updater.status(), 60), updater.status()
+    finally:
+        updater.stop()
+    assert not updater._thread.is_alive()
+    assert len(engine.store.articles()) == 8  # nothing indexed was lost to the failed update
+
+
+def wait_for(check, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+@pytest.mark.parametrize(
+    "value, seconds", [("30m", 1800), ("90s", 90), ("2h", 7200), ("1.5h", 5400), (" 5M ", 300)]
+)
+def test_update_every_reads_seconds_minutes_and_hours(value, seconds):
+    from ui.feeds import parse_every
+
+    assert parse_every(value) == seconds
+
+
+@pytest.mark.parametrize(
+    "value, reason", [("30", "not a duration"), ("soon", "not a duration"), ("10s", "too often")]
+)
+def test_update_every_refuses_what_it_cant_read(value, reason):
+    from ui.feeds import EVERY, parse_every
+
+    with pytest.raises(ValueError, match=reason):
+        parse_every(value)
+    import click
+
+    with pytest.raises(click.BadParameter, match=reason):
+        EVERY.convert(value, None, None)
