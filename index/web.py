@@ -15,12 +15,13 @@ so the corpus never holds half an article.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
-import shutil
 import tempfile
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -92,7 +93,8 @@ def slug(url: str) -> str:
     words = segments[-1:]
     if len(segments) > 1 and re.fullmatch(r"[\d_-]*", words[0]):
         words = segments[-2:]
-    name = re.sub(r"[^a-z0-9]+", "-", "-".join(words).lower()).strip("-")
+    ascii_words = unicodedata.normalize("NFKD", "-".join(words)).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^a-z0-9]+", "-", ascii_words.lower()).strip("-")
     name = name[:MAX_SLUG].rstrip("-") or "index"
     if parts.query:
         name += "-" + _short_hash(parts.query)
@@ -127,11 +129,7 @@ class WebFolder:
             relative = path.relative_to(self.corpus_dir)
             if any(part.startswith(".") for part in relative.parts):
                 continue
-            try:
-                meta, _ = front_matter(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError):
-                continue
-            found.append(Stored(relative.with_suffix("").as_posix(), path, meta))
+            found.append(Stored(relative.with_suffix("").as_posix(), path, _meta(path)))
         return found
 
     def find(self, *urls: str | None, guid: str | None = None) -> str | None:
@@ -161,10 +159,14 @@ class WebFolder:
                 return same, False
             folder = self.root / site_folder(article.url)
             name = slug(article.url)
-            path = folder / f"{name}.md"
-            if path.exists():  # another address with the same slug
-                path = folder / f"{name}-{_short_hash(url_key(article.url))}.md"
-            article_id = path.relative_to(self.corpus_dir).with_suffix("").as_posix()
+            for path in (folder / f"{name}.md", folder / f"{name}-{_short_hash(url_key(article.url))}.md"):
+                article_id = path.relative_to(self.corpus_dir).with_suffix("").as_posix()
+                if not path.exists():
+                    break
+                if url_key(article.url) in _keys(_meta(path)):  # written since this folder was read
+                    return article_id, False
+            else:
+                raise ValueError(f"its file names in {folder} are taken by other articles")
             article_from_text(article_id, text)  # as the corpus will read it, or ValueError
             _write_new(path, text)
             for key in _keys({"url": article.url, "source": article.source,
@@ -181,9 +183,9 @@ class WebFolder:
         with _lock:
             for item in stored:
                 item.path.unlink(missing_ok=True)
-                folder = item.path.parent
-                if folder != self.root and not any(folder.iterdir()):
-                    shutil.rmtree(folder, ignore_errors=True)
+                if item.path.parent != self.root:
+                    with contextlib.suppress(OSError):  # only when empty
+                        item.path.parent.rmdir()
             self._by_key = None
         return len(stored)
 
@@ -197,6 +199,13 @@ def _keys(meta: dict) -> list[str]:
     urls = [url_key(str(meta[k])) for k in ("url", "source") if meta.get(k)]
     guid = guid_key(str(meta.get("feed") or "") or None, str(meta.get("guid") or "") or None)
     return urls + ([guid] if guid else [])
+
+
+def _meta(path: Path) -> dict:
+    try:
+        return front_matter(path.read_text(encoding="utf-8"))[0]
+    except (OSError, UnicodeDecodeError):
+        return {}
 
 
 def _write_new(target: Path, text: str) -> None:

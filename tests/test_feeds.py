@@ -7,6 +7,7 @@ socket guard still fails anything that would leave the machine.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from html import escape
@@ -45,6 +46,49 @@ def test_the_web_folder_is_read_with_its_path_as_the_id(isolated):
         "Harbour dredging approved", "2017-03-14", "https://example.org/harbour"
     )
     assert web.text == (site / "harbour.md").read_text(encoding="utf-8")
+
+
+
+@pytest.mark.parametrize(
+    "url, folder, name",
+    [
+        ("https://www.example.org/2017/03/harbour-dredging.html", "www.example.org", "harbour-dredging"),
+        ("http://127.0.0.1:8080/news/2017/03/14/", "127.0.0.1_8080", "03-14"),
+        ("https://example.org/story/12345", "example.org", "story-12345"),
+        ("https://example.org/", "example.org", "index"),
+        ("https://example.org/a?id=7", "example.org", r"a-[0-9a-f]{8}"),
+        ("https://EXAMPLE.org/Caf%C3%A9--Protest!", "example.org", "cafe-protest"),
+    ],
+)
+def test_a_page_is_filed_by_its_site_and_the_end_of_its_path(url, folder, name):
+    from index.web import site_folder, slug
+
+    assert site_folder(url) == folder
+    assert re.fullmatch(name, slug(url))
+
+
+def test_addresses_are_compared_without_tracking_and_trivia():
+    from index.web import url_key
+
+    assert url_key("HTTPS://Example.org:443/news/a/?utm_source=rss&id=3#top") == (
+        "https://example.org/news/a?id=3"
+    )
+    assert url_key("http://example.org") == url_key("http://example.org:80/")
+    assert url_key("http://example.org/a") != url_key("http://example.org/b")
+
+
+def test_two_writers_of_one_article_store_it_once(isolated):
+    from index.web import WebArticle, WebFolder
+
+    article = WebArticle(
+        title="Harbour dredging approved", text="The harbour will be dredged in May.",
+        url="https://example.org/harbour", source="https://example.org/harbour?from=rss",
+    )
+    first, second = WebFolder(isolated["corpus"]), WebFolder(isolated["corpus"])
+    first.find(), second.find()  # both read the folder before either wrote
+    assert first.write(article, "2017-03-14T08:00:00+00:00") == ("web/example.org/harbour", True)
+    assert second.write(article, "2017-03-14T08:00:01+00:00") == ("web/example.org/harbour", False)
+    assert [p.name for p in web_files(isolated["corpus"])] == ["example.org", "harbour.md"]
 
 
 # -- fixtures: a site on 127.0.0.1 with article pages and feeds ---------------------------------
