@@ -106,12 +106,10 @@ def add_command(urls: tuple[str, ...]) -> None:
     for article_id in report.already:
         click.echo(f"already here: {article_id}")
     if report.failed:
-        if report.new or report.already:
-            _print_totals(report)
-        message = report.failed[0] if len(report.failed) == 1 else (
-            f"{len(report.failed)} of {len(urls)} links could not be added: " + "; ".join(report.failed)
-        )
-        raise _user_error(message)
+        if len(urls) == 1:
+            raise _user_error(report.failed[0])
+        _print_totals(report)
+        raise _user_error(f"{len(report.failed)} of {len(urls)} links could not be added (above)")
     _print_totals(report)
 
 

@@ -488,3 +488,13 @@ def test_update_every_refuses_what_it_cant_read(value, reason):
 
     with pytest.raises(click.BadParameter, match=reason):
         EVERY.convert(value, None, None)
+
+
+def test_adding_several_links_adds_those_it_can_and_says_which_it_couldnt(built_index, site):
+    s = serve_story(site, story(5))
+    result = run("add", s["link"], site.url("/gone"))
+    assert result.exit_code == 2
+    assert "added web/coastal.example.org/port-elsa-ferry-timetable" in result.stdout
+    assert f"1 new, 0 already here, 1 failed ({site.url('/gone')}: 404 Not Found)" in result.stdout
+    assert "Error: 1 of 2 links could not be added (above)" in result.stderr
+    assert "index: 1 added, 0 updated, 0 removed, 5 unchanged" in result.stdout
