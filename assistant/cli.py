@@ -61,6 +61,9 @@ class LazyGroup(click.Group):
         "chat": "ui.cli:chat_command",
         "eval": "evals.cli:eval_command",
         "bench": "benchmarks.cli:bench_command",
+        "add": "assistant.feeds_cli:add_command",
+        "feeds": "assistant.feeds_cli:feeds_group",
+        "update": "assistant.feeds_cli:update_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -197,6 +197,19 @@ class Settings(BaseSettings):
         "(checked from the file size, before reading), so one huge file can't stall or exhaust "
         "the indexing of the rest.",
     )
+    fetch_timeout: float = Field(
+        20.0, gt=0,
+        description="Seconds one web request (a feed or a page: `assistant add`, `update`) may "
+        "take, from connecting to its last byte.",
+    )
+    fetch_max_mb: float = Field(
+        10.0, gt=0,
+        description="Largest feed or page fetched, in megabytes as decoded; a bigger one is "
+        "stopped at the limit and reported, not stored.",
+    )
+    fetch_max_redirects: int = Field(
+        5, ge=0, le=30, description="Most redirects followed for one feed or page."
+    )
     reply_cache: Path | None = Field(
         None,
         description="For measuring only: a folder where the model's replies are recorded and "

@@ -7,6 +7,10 @@ An article's text is its file's bytes decoded as UTF-8 and nothing else: a leadi
 may open with YAML front matter (`title:`, `date:`, `url:`); it stays in the text (offsets are
 the file's) but is not indexed. An export row's text is its text field as read (`exports.py`);
 a page's is the main text extracted from it (`html.py`), stored with the index.
+
+Pages added from the web (`assistant add`, feeds) live in the corpus's `web/` folder, one
+Markdown file each under a folder per site; their ids are their paths there without the
+extension (`web/example.org/harbour-dredging`), so they can't collide with a top-level file's.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from index.html import HTML_SUFFIXES
 ARTICLE_SUFFIXES = (".txt", ".md")
 FILE_SUFFIXES = ARTICLE_SUFFIXES + HTML_SUFFIXES  # a file per article (an export is many)
 BOM = "\ufeff"
+WEB_DIR = "web"  # the corpus's subfolder of pages fetched from the web (index/web.py)
 MAX_ARTICLE_MB = 5.0  # a larger file is skipped unread (Settings.max_article_mb takes this default)
 _MB = 2**20
 
@@ -206,8 +211,11 @@ def _bare(line: str) -> str:
     return line.strip().lstrip(BOM).strip()
 
 
-def read_article(path: Path, max_mb: float | None = MAX_ARTICLE_MB) -> Article:
-    """Read one article file; raises ValueError saying why the file is not an article.
+def read_article(
+    path: Path, max_mb: float | None = MAX_ARTICLE_MB, article_id: str | None = None
+) -> Article:
+    """Read one article file (its id: `article_id`, else the file's stem); raises ValueError
+    saying why the file is not an article.
 
     A file above `max_mb` megabytes (None: no limit) is refused from its size alone, before a
     byte of it is read, so one huge file can't hold up or exhaust the indexing of the others.
@@ -227,13 +235,14 @@ def read_article(path: Path, max_mb: float | None = MAX_ARTICLE_MB) -> Article:
     data = path.read_bytes()
     if b"\x00" in data:
         raise ValueError("looks binary (contains NUL bytes)")
+    article_id = article_id or path.stem
     if suffix in HTML_SUFFIXES:
-        return page_article(path.stem, data, path)
+        return page_article(article_id, data, path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ValueError(f"is not UTF-8 (bad byte at offset {err.start})") from None
-    return article_from_text(path.stem, text, path)  # a BOM and \r\n stay: offsets are the file's
+    return article_from_text(article_id, text, path)  # a BOM and \r\n stay: offsets are the file's
 
 
 def page_article(article_id: str, data: bytes, path: Path | None = None) -> Article:
@@ -261,7 +270,9 @@ def load_corpus(
     An article's id is its file name without the extension, so of two files with one stem
     (`x.md`, `x.txt`) the first readable one in sorted order is the article and the other is
     skipped; a CSV or JSONL file is an export, an article per row (`read_export`; `columns`
-    names its columns where they aren't the common names). Raises CorpusError when the
+    names its columns where they aren't the common names). The `web/` folder's files follow,
+    each with its path there as its id (`web_articles`); other folders are not read. Raises
+    CorpusError when the
     directory is missing, and EmptyCorpusError (a CorpusError) when it holds no article.
     """
     directory = Path(directory)
@@ -293,12 +304,45 @@ def load_corpus(
             continue
         taken[article.id] = path
         articles.append(article)
+    web, skipped = web_articles(directory, max_article_mb)
+    articles += web
+    warnings += skipped
     if not articles:
         detail = f" ({len(warnings)} file(s) skipped)" if warnings else ""
         raise EmptyCorpusError(
             f"no articles found in {directory}{detail}; add .txt, .md or .html files, or a CSV "
             "or JSONL export", warnings
         )
+    return articles, warnings
+
+
+def web_articles(
+    directory: Path, max_article_mb: float | None = MAX_ARTICLE_MB
+) -> tuple[list[Article], list[str]]:
+    """The articles of the corpus's `web/` folder, at any depth, in sorted order: an article's
+    id is its path under the corpus without the extension (`web/example.org/slug`), stable and
+    apart from every top-level id. Hidden files and folders (a write under way) are skipped."""
+    root = directory / WEB_DIR
+    if not root.is_dir():
+        return [], []
+    articles: list[Article] = []
+    warnings: list[str] = []
+    taken: dict[str, Path] = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(directory)
+        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+            continue
+        article_id = relative.with_suffix("").as_posix()
+        if article_id in taken:
+            warnings.append(f"skipped {relative.as_posix()}: {taken[article_id].name} has the same name")
+            continue
+        try:
+            article = read_article(path, max_article_mb, article_id)
+        except (ValueError, OSError) as err:
+            warnings.append(f"skipped {relative.as_posix()}: {err}")
+            continue
+        taken[article_id] = path
+        articles.append(article)
     return articles, warnings
 
 

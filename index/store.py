@@ -318,6 +318,12 @@ class Store:
         }
 
     @_translated
+    def article_urls(self) -> dict[str, str]:
+        """Each indexed article's address, where it has one (id -> url)."""
+        got = self._get_all(self.manifest, include=["metadatas"])
+        return {i: m["url"] for i, m in zip(got["ids"], got["metadatas"]) if m.get("url")}
+
+    @_translated
     def manifest_fingerprint(self) -> str | None:
         """A sha256 of what the index holds: each article's id, content hash, done flag and
         chunk count, the chunk total, the embedding model and the chunking version; the same

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from assistant.models import Answer, Citation
-from benchmarks import newsarticles as loader
+from corpora import newsarticles as loader
 from evals import stories
 from evals.stories import Point, StoryItem
 
