@@ -7,7 +7,12 @@ accepted answer in the evidence the reader would be shown, and what the read pro
 tokens, the tokens not in the KV cache, and the first token that implies at the prefill rate
 measured in the same run. No model reply is needed, so the whole grid takes a minute.
 
-    python -m benchmarks.evidence_budget [--corpus seeds|newsarticles] [--split dev] [--json FILE]
+    python -m benchmarks.evidence_budget [--corpus seeds|newsarticles] [--split dev]
+        [--category several] [--json FILE]
+
+With `--category several`, the items are those whose answer is several facts, and recall is the
+share of their facts in the evidence (and how many have every fact there), over a grid of larger
+budgets and of diversity (maximal marginal relevance over the units' embeddings).
 
 The smallest budget that keeps evidence recall >= 0.97 on dev is the default (README).
 """
@@ -22,10 +27,18 @@ import sys
 import time
 from pathlib import Path
 
-GRID = [  # (units, window, budget)
-    (3, 0, 150), (4, 0, 200), (5, 0, 250), (6, 0, 250), (6, 0, 300), (8, 0, 350),
-    (3, 1, 250), (4, 1, 300), (4, 1, 350), (5, 1, 350), (5, 1, 400), (5, 1, 450), (6, 1, 450),
-    (8, 1, 600),
+GRID = [  # (units, window, budget, diversity)
+    (3, 0, 150, 0), (4, 0, 200, 0), (5, 0, 250, 0), (6, 0, 250, 0), (6, 0, 300, 0),
+    (8, 0, 350, 0), (3, 1, 250, 0), (4, 1, 300, 0), (4, 1, 350, 0), (5, 1, 350, 0),
+    (5, 1, 400, 0), (5, 1, 450, 0), (6, 1, 450, 0), (8, 1, 600, 0),
+]
+# answers of several facts need more, and more varied, evidence (issue 31)
+SEVERAL_GRID = [
+    (5, 1, 450, 0), (8, 1, 600, 0), (10, 1, 750, 0), (12, 1, 900, 0), (16, 1, 1200, 0),
+    (8, 0, 400, 0), (12, 0, 550, 0), (16, 0, 700, 0), (20, 0, 850, 0),
+    (8, 1, 600, 0.3), (8, 1, 600, 0.5), (10, 1, 750, 0.3), (10, 1, 750, 0.5),
+    (12, 0, 550, 0.3), (12, 0, 550, 0.5), (16, 0, 700, 0.3), (16, 0, 700, 0.5),
+    (10, 0, 450, 0.3), (8, 0, 400, 0.3), (6, 1, 500, 0.3),
 ]
 GENERATED_BEFORE_FIRST_SHOWN = 6  # "SENTENCE: n\nANSWER:" comes before the first phrase token
 
@@ -34,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.evidence_budget")
     parser.add_argument("--corpus", default="seeds", choices=("seeds", "newsarticles"))
     parser.add_argument("--split", default="dev", choices=("dev", "test", "all"))
+    parser.add_argument("--category", default=None, help="only this category's items")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
@@ -53,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     items, _ = load_eval_set(corpus.questions)
     items = [
         i for i in items if i.answerable and (args.split == "all" or i.split == args.split)
+        and (args.category is None or i.category == args.category)
     ]
+    several = args.category == "several"
     engine = Engine(settings)
     retriever = engine.retriever
     model = LocalModel(model_path(settings), n_ctx=settings.llm_context, threads=settings.llm_threads)
@@ -65,22 +81,26 @@ def main(argv: list[str] | None = None) -> int:
         rankings = [retriever.find(a.searched, settings.candidates).ranked() for a in asks]
         searches.append((item, asks, rankings))
     rows = []
-    for units, window, budget in GRID:
-        held, tokens = 0, []
+    for units, window, budget, diversity in SEVERAL_GRID if several else GRID:
+        held, facts, tokens = 0, [], []
         for item, asks, rankings in searches:
             evidence = gather(
                 asks[0].searched, rankings, retriever.keywords.article_chunks,
                 count_tokens, units=units, window=window, budget=budget_for(budget, len(asks)),
+                diversity=diversity, vectors=engine.store.vectors,
             )
             shown = render_evidence(evidence)
-            held += all(re.search(p, shown, re.I) for p in item.patterns)
+            found = [bool(re.search(p, shown, re.I)) for p in item.patterns]
+            held += all(found)
+            facts.append(sum(found) / len(found))
             prompt = read_prompt(evidence, asks[0].asked)
             tokens.append(model.count_tokens(model.render(prompt.messages)))
         p50 = statistics.median(tokens)
         uncached = p50 - cached
         rows.append({
-            "units": units, "window": window, "budget": budget,
+            "units": units, "window": window, "budget": budget, "diversity": diversity,
             "evidence_recall": round(held / len(searches), 3),
+            "facts_recall": round(statistics.mean(facts), 3),
             "prompt_tokens_p50": p50, "uncached_p50": uncached,
             "first_token_s": round(uncached / rate + GENERATED_BEFORE_FIRST_SHOWN / 20, 2),
         })
@@ -98,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _line(row: dict) -> str:
-    return (f"units {row['units']} window {row['window']} budget {row['budget']:4d}: "
-            f"evidence recall {row['evidence_recall']:.3f}, prompt {row['prompt_tokens_p50']:.0f} "
+    return (f"units {row['units']:2d} window {row['window']} budget {row['budget']:4d} "
+            f"diversity {row['diversity']:.1f}: all facts {row['evidence_recall']:.3f}, facts "
+            f"{row['facts_recall']:.3f}, prompt {row['prompt_tokens_p50']:.0f} "
             f"tokens ({row['uncached_p50']:.0f} uncached), first token ~{row['first_token_s']} s")
 
 

@@ -464,11 +464,19 @@ class Store:
     @_translated
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of the query to chunks found some other way (e.g. by keywords)."""
+        vectors = self.vectors(chunk_ids)
+        if not vectors:
+            return {}
+        return dict(zip(vectors, (np.stack(list(vectors.values())) @ vector).tolist()))
+
+    @_translated
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The chunks' unit-length embeddings, by id."""
         if not chunk_ids:
             return {}
         got = self.chunks.get(ids=list(chunk_ids), include=["embeddings"])
         vectors = np.asarray(got["embeddings"], dtype=np.float32)
-        return dict(zip(got["ids"], (vectors @ vector).tolist()))
+        return dict(zip(got["ids"], vectors))
 
     @_translated
     def all_chunks(self) -> list[Unit]:

@@ -11,14 +11,17 @@ best first until the budget is spent.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+
+import numpy as np
 
 from index.units import Unit
 from search.retrieval import Scored
 
 Neighbours = Callable[[str], Sequence[Unit]]  # article id -> its units in article order
+Vectors = Callable[[Sequence[str]], Mapping[str, np.ndarray]]  # chunk ids -> their embeddings
 
 
 @dataclass(frozen=True)
@@ -77,15 +80,25 @@ def gather(
     units: int,
     window: int,
     budget: int,
+    diversity: float = 0.0,
+    vectors: Vectors | None = None,
 ) -> Evidence:
     """The evidence for a question from its ranked units (best first), or for a question of
     several parts from each part's ranking: their best units taken in turn (each part's first,
-    then each part's second, ...), so every part has its evidence within the budget."""
+    then each part's second, ...), so every part has its evidence within the budget.
+
+    `diversity` > 0 takes the units by maximal marginal relevance over their embeddings
+    (`vectors`) instead of by rank alone: an answer of several facts needs units that say
+    different things, where the best few often say one thing in several reports."""
     rankings = [ranked] if not ranked or isinstance(ranked[0], Scored) else list(ranked)
     rankings = [[s for s in r if s.hit.kind != "header"] for r in rankings]
     best_similarity = max((s.hit.similarity for r in rankings for s in r), default=0.0)
+    if diversity > 0 and vectors is not None:
+        best = [_diverse(_distinct(r), units, diversity, vectors) for r in rankings]
+    else:
+        best = [_distinct(r)[:units] for r in rankings]
     spans: list[tuple[str, int, int, float]] = []  # article, first ordinal, last ordinal, score
-    for s in _in_turn([_distinct(r)[:units] for r in rankings]):
+    for s in _in_turn(best):
         hit = s.hit
         lo, hi = hit.ordinal - window, hit.ordinal + window
         for i, (article, a, b, score) in enumerate(spans):
@@ -131,6 +144,32 @@ def _in_turn(rankings: Sequence[Sequence[Scored]]) -> list[Scored]:
             if i < len(r):
                 out.setdefault(r[i].hit.chunk_id, r[i])
     return list(out.values())
+
+
+def _diverse(
+    ranked: Sequence[Scored], units: int, diversity: float, vectors: Vectors, pool: int = 4
+) -> list[Scored]:
+    """`units` of the best `pool` x units, each next one the most relevant to the question
+    (its fused score, as a share of the best) less `diversity` times its greatest similarity
+    to one already taken (MMR, Carbonell & Goldstein 1998)."""
+    candidates = list(ranked[: pool * units])
+    if not candidates:
+        return []
+    found = vectors([s.hit.chunk_id for s in candidates])
+    candidates = [s for s in candidates if s.hit.chunk_id in found]
+    top = max(s.fused for s in candidates) or 1.0
+    taken: list[Scored] = []
+    like = np.zeros(len(candidates), dtype=np.float32)  # greatest similarity to a taken one
+    matrix = np.stack([found[s.hit.chunk_id] for s in candidates])
+    free = np.ones(len(candidates), dtype=bool)
+    relevance = np.array([s.fused / top for s in candidates], dtype=np.float32)
+    while len(taken) < units and free.any():
+        score = np.where(free, relevance - diversity * like, -np.inf)
+        i = int(np.argmax(score))
+        taken.append(candidates[i])
+        free[i] = False
+        like = np.maximum(like, matrix @ matrix[i])
+    return taken
 
 
 def _distinct(ranked: Sequence[Scored]) -> list[Scored]:
