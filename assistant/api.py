@@ -6,8 +6,6 @@ from assistant.errors import EmptyQuestion
 from assistant.models import Answer
 from assistant.settings import Settings
 
-MAX_QUESTION_CHARS = 2000  # beyond this a "question" is a document; the rest is ignored
-
 
 def answer(question: str, history=None, *, settings: Settings | None = None) -> Answer:
     """Answer from the indexed articles, citing each claim; refuse when they don't say.
@@ -23,12 +21,14 @@ def answer(question: str, history=None, *, settings: Settings | None = None) -> 
 
 
 def clean_question(question: str) -> str:
+    """The question with its whitespace folded; an empty one is an error. (A long one is cut
+    by the engine, to Settings.max_question_chars, which its answer's notice says.)"""
     if not isinstance(question, str):
         raise EmptyQuestion(f"the question must be text, not {type(question).__name__}")
     question = " ".join(question.split())
     if not question:
         raise EmptyQuestion("the question is empty; ask something about the articles")
-    return question[:MAX_QUESTION_CHARS]
+    return question
 
 
 def article_text(article_id: str, *, settings: Settings | None = None) -> str:

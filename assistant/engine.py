@@ -8,13 +8,16 @@ loading and index updates are serialised by a lock, answering itself reads only.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from assistant.composer.reader import Composer
-from assistant.models import Answer, Done, Event
+from assistant.llm.base import Cancel
+from assistant.llm.turns import TurnReader, Turns
+from assistant.models import Answer, Done, Event, Stage
 from assistant.pipeline import path
 from assistant.pipeline.plan import normalize
 from assistant.settings import Settings
@@ -57,6 +60,7 @@ class Engine:
             self.encoder.dimension,
         )
         self._lock = threading.RLock()
+        self.turns = Turns()  # the reader's queue: one question at a time
         self._retriever: Retriever | None = None
         self._reader = None  # loaded on the first reader answer
         self._reader_missing: str | None = None
@@ -114,23 +118,72 @@ class Engine:
                 )
             return self._retriever
 
-    def answer(self, question: str, history=None) -> Answer:
+    def answer(self, question: str, history=None, cancel: Cancel | None = None) -> Answer:
         """The checked answer (the last event of `stream`)."""
-        for event in self.stream(question, history):
+        for event in self.stream(question, history, cancel):
             if isinstance(event, Done):
                 return event.answer
         raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
-    def stream(self, question: str, history=None) -> Iterator[Event]:
-        """Retrieved, then Token after Token as the reader copies, then Done(answer)."""
+    def stream(self, question: str, history=None, cancel: Cancel | None = None) -> Iterator[Event]:
+        """Retrieved, then Token after Token as the reader copies, then Done(answer); `Stage`s
+        between them say what it is doing (waiting for the model: its place in the queue).
+
+        The answer is worked out in a thread of its own, so a caller that stops listening (a
+        closed tab, a generator closed) or sets `cancel` ends the work at once: a model call
+        in progress is aborted and the model is free for the next question. The question
+        holds the model from its first call to its answer, first come first served, for at
+        most Settings.answer_ceiling_s of model time.
+        """
         history = normalize(history)
-        retriever = self.retriever
-        reader = self.reader() if self.settings.backend != "extractive" else None
-        composer = Composer(retriever.keywords, self.settings)
-        for event in path.stream(question, history, retriever, reader, composer, self.settings):
-            if isinstance(event, Done) and reader is None and self._reader_missing:
-                event = Done(replace(event.answer, notice=self._reader_missing))
-            yield event
+        cancel = cancel or Cancel()
+        most = self.settings.max_question_chars
+        cut = f"The question was cut to its first {most:,} characters." if len(question) > most else ""
+        events: queue.Queue = queue.Queue()
+        worker = threading.Thread(
+            target=self._work, args=(question[:most], history, cancel, events.put, cut),
+            daemon=True, name="answer",
+        )
+        worker.start()
+        try:
+            while True:
+                event = events.get()
+                if isinstance(event, BaseException):
+                    raise event
+                yield event
+                if isinstance(event, Done):
+                    return
+        finally:
+            cancel.set("stopped")  # a no-op once answered; else the caller left: stop the work
+
+    def _work(self, question: str, history, cancel: Cancel, put, cut: str = "") -> None:
+        """One question, start to answer, its events `put` for the caller as they come;
+        `cut` says how the question was cut, if it was."""
+        reader = None
+        try:
+            retriever = self.retriever
+            inner = self.reader() if self.settings.backend != "extractive" else None
+            if inner is not None:
+                reader = TurnReader(
+                    inner, self.turns, cancel, self.settings.answer_ceiling_s,
+                    on_wait=lambda place: put(Stage("Waiting for the model", queued=place)),
+                )
+            composer = Composer(retriever.keywords, self.settings)
+            for event in path.stream(
+                question, history, retriever, reader, composer, self.settings
+            ):
+                if cancel.why == "stopped" and not isinstance(event, Done):
+                    continue  # nobody is listening for the rest
+                if isinstance(event, Done):
+                    missing = self._reader_missing if inner is None else None
+                    notice = " ".join(n for n in (cut, missing, event.answer.notice) if n)
+                    event = Done(replace(event.answer, notice=notice))
+                put(event)
+        except BaseException as err:  # noqa: BLE001 - the caller's thread raises it
+            put(err)
+        finally:
+            if reader is not None:
+                reader.close()
 
     def warm(self) -> None:
         """Open the keyword index, load the reader and read its fixed instructions, so the

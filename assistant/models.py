@@ -130,6 +130,9 @@ class Answer:
     # left out of to_dict(): it is for measuring, and holds every retrieved sentence
     trace: Trace = field(default_factory=Trace, repr=False, compare=False)
     kind: Kind = Kind.ANSWER
+    # the question was stopped, or its model time ran out, before every part was read and
+    # checked: what stands was decided; `notice` says what is missing
+    partial: bool = False
 
     def __post_init__(self) -> None:
         if self.refused and self.kind is Kind.ANSWER:  # a refusal made without saying its kind
@@ -146,7 +149,8 @@ class Answer:
 
 
 # What `answer_stream()` yields, in this order: the evidence once retrieval is done, the reply as
-# the model writes it, then the checked answer (the only event an extractive answer has).
+# the model writes it, then the checked answer (the only event an extractive answer has); and
+# between them, what it is doing (`Stage`) while a person waits.
 
 
 @dataclass(frozen=True)
@@ -170,11 +174,20 @@ class Token:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """What the answer path is doing now, for whoever waits ("Reading 10 passages").
+    `queued` > 0: waiting for the model, with that many questions ahead."""
+
+    text: str
+    queued: int = 0
+
+
+@dataclass(frozen=True)
 class Done:
     answer: Answer
 
 
-Event = Retrieved | Token | Done
+Event = Retrieved | Token | Stage | Done
 
 
 # an answer's markers: "[1]", and as other backends write them, "[1, 2]" and "[1][3]"

@@ -136,6 +136,44 @@ class Settings(BaseSettings):
         description="Most prompt tokens the evidence passages may take (a prompt token costs "
         "~20 ms on 2 cores).",
     )
+    facts_evidence_units: int = Field(
+        10, ge=1, le=40,
+        description="For a question whose answer is several facts: best units made evidence "
+        "(each widened by evidence_window). Measured on the dev several-facts items "
+        "(benchmarks.evidence_budget --category several): facts in the evidence 0.62 at the "
+        "single-fact budget, 0.82 with 10 units, 750 tokens and diversity 0.3.",
+    )
+    facts_evidence_tokens: int = Field(
+        750, ge=100, le=3000, description="Most evidence tokens for a question of several facts."
+    )
+    facts_diversity: float = Field(
+        0.3, ge=0, le=1,
+        description="For several facts, units are taken by maximal marginal relevance: "
+        "relevance less this times the likeness to a unit already taken (0: by rank alone).",
+    )
+    max_facts: int = Field(
+        5, ge=1, le=20, description="Most sentences (facts) in an answer of several facts."
+    )
+    same_fact: float = Field(
+        0.6, gt=0, le=1,
+        description="Two reports' sentences whose words overlap this much (Jaccard) state one "
+        "fact: it is shown once, with both citations.",
+    )
+    max_question_chars: int = Field(
+        2000, ge=100, le=20000,
+        description="Longest question read; the chat shows the limit and a longer one is cut, "
+        "with a notice saying so.",
+    )
+    max_parts: int = Field(
+        4, ge=1, le=10,
+        description="Most parts a question is read as ('How long ... and how many ...?'): text "
+        "of more parts or sentences is pasted text, read once, whole.",
+    )
+    answer_ceiling_s: float = Field(
+        60.0, gt=0,
+        description="Most seconds of model time one question may take, from its turn at the "
+        "model; past it, what was decided is the answer, marked partial.",
+    )
     followup: Literal["rewrite", "model"] = Field(
         "model",
         description="How a follow-up becomes the standalone question retrieval searches for: "

@@ -88,9 +88,13 @@ def _newsdated(settings, set_path: Path, json_path: Path | None) -> None:
 @click.option("--thresholds", "thresholds_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Gate thresholds (TOML)  [default: the corpus's own, evals/thresholds.toml for the seeds]")
 @click.option("--gate", is_flag=True, help="Exit with status 1 when a metric misses its threshold.")
+@click.option("--split", "only_split", type=click.Choice(("dev", "test")), default=None,
+              help="Only this split's items (tuning on dev; the gate is for whole runs).")
+@click.option("--category", "only_categories", multiple=True, metavar="NAME",
+              help="Only this category's items; repeat for several (e.g. several, unanswerable).")
 def eval_command(corpus_name: str, backends: tuple[str, ...], json_path: Path | None,
                  html_path: Path | None, set_path: Path | None, thresholds_path: Path | None,
-                 gate: bool) -> None:
+                 gate: bool, only_split: str | None, only_categories: tuple[str, ...]) -> None:
     """Run the eval set and print the score table (one column per backend with several)."""
     from assistant.settings import Settings
 
@@ -111,8 +115,14 @@ def eval_command(corpus_name: str, backends: tuple[str, ...], json_path: Path | 
     items, problems = load_eval_set(set_path)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
+    items = [
+        i for i in items if (only_split is None or i.split == only_split)
+        and (not only_categories or i.category in only_categories)
+    ]
     if not items:
-        raise click.ClickException(f"no usable questions in {set_path}")
+        raise click.ClickException(f"no usable questions in {set_path} (with the filters given)")
+    if (only_split or only_categories) and gate:
+        raise click.ClickException("--gate judges a whole run: leave out --split and --category")
     settings = {
         name: base.model_copy(update={"backend": name, **corpus.settings_update()}) for name in names
     }
@@ -125,7 +135,8 @@ def eval_command(corpus_name: str, backends: tuple[str, ...], json_path: Path | 
     from assistant import answer  # lazy: loads the answerer only when an eval actually runs
 
     thresholds = None
-    if thresholds_path is not None and thresholds_path.exists():
+    filtered = bool(only_split or only_categories)  # floors are for whole runs
+    if thresholds_path is not None and thresholds_path.exists() and not filtered:
         thresholds = load_thresholds(thresholds_path)
     reports: dict[str, Report] = {}
     for name in names:

@@ -68,13 +68,13 @@ class FakeModel:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def choose(self, messages, options) -> dict[str, float]:
+    def choose(self, messages, options, cancel=None) -> dict[str, float]:
         """The yes/no check: the script's reply opens with one option, which gets it all."""
         reply = self.reply(messages)
         self.last = Usage(len("\n".join(m["content"] for m in messages).split()), 0, 1, 0.1, 0.0, 0.1)
         return {o: float(reply.startswith(o)) for o in options}
 
-    def stream(self, messages, max_tokens: int, grammar=None, openings=()):
+    def stream(self, messages, max_tokens: int, grammar=None, openings=(), cancel=None):
         side = "reader" if messages[0]["role"] == "system" else "naive"
         self.seen.append((side, self.ctx.state))
         tokens = "\n".join(m["content"] for m in messages).split()

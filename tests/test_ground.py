@@ -16,7 +16,10 @@ from assistant.settings import Settings
 from index.units import Unit
 
 SETTINGS = Settings()
-LIMITS = dict(max_citations=SETTINGS.max_citations, quote_share=SETTINGS.quote_share)
+LIMITS = dict(
+    max_citations=SETTINGS.max_citations, quote_share=SETTINGS.quote_share,
+    max_facts=SETTINGS.max_facts, same_fact=SETTINGS.same_fact,
+)
 
 ARTICLE = (
     "Envoys in Moscow\n"

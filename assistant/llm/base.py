@@ -8,7 +8,8 @@ not on llama.cpp or an HTTP client.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -31,15 +32,90 @@ class Usage:
     first_token_s: float  # from the call to the first generated piece
 
 
+class Cancelled(Exception):
+    """A model call ended early: the person stopped the question (`why` "stopped") or its
+    model time ran out (`why` "time")."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"cancelled: {why}")
+        self.why = why
+
+
+class Cancel:
+    """One question's stop signal, set from another thread (a Stop button, a closed tab, a
+    deadline). A model call in progress registers a hook that aborts its decode at once
+    (llama.cpp polls an abort flag inside a batch), and checks `raise_if_set` between tokens."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._why: str | None = None
+        self._hooks: list[Callable[[], None]] = []
+        self._timer: threading.Timer | None = None
+
+    def set(self, why: str = "stopped") -> None:
+        with self._lock:
+            if self._why is not None:
+                return
+            self._why = why
+            hooks = list(self._hooks)
+        for hook in hooks:
+            hook()
+
+    def after(self, seconds: float) -> None:
+        """Set this ("time") `seconds` from now, unless it is set before."""
+        with self._lock:
+            if self._timer is None and self._why is None:
+                self._timer = threading.Timer(seconds, self.set, args=("time",))
+                self._timer.daemon = True
+                self._timer.start()
+
+    def done(self) -> None:
+        """The question is answered: a deadline still pending won't fire."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+
+    @property
+    def why(self) -> str | None:
+        return self._why
+
+    def raise_if_set(self) -> None:
+        if self._why is not None:
+            raise Cancelled(self._why)
+
+    def hook(self, action: Callable[[], None]) -> _Hooked:
+        """`with cancel.hook(abort):` runs `abort` if the signal comes while inside."""
+        return _Hooked(self, action)
+
+
+class _Hooked:
+    def __init__(self, cancel: Cancel, action: Callable[[], None]) -> None:
+        self.cancel, self.action = cancel, action
+
+    def __enter__(self) -> None:
+        with self.cancel._lock:
+            self.cancel._hooks.append(self.action)
+            already = self.cancel._why is not None
+        if already:
+            self.action()
+
+    def __exit__(self, *exc) -> None:
+        with self.cancel._lock:
+            self.cancel._hooks.remove(self.action)
+
+
 class Reader:
-    """Something that writes a reply to a prompt, piece by piece."""
+    """Something that writes a reply to a prompt, piece by piece. `cancel`, when given, ends
+    a call early with `Cancelled` (as soon as the backend can: a local model at once)."""
 
     name = "reader"
 
-    def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
+    def stream(
+        self, prompt: Prompt, max_tokens: int, cancel: Cancel | None = None
+    ) -> Iterator[str]:
         raise NotImplementedError
 
-    def choose(self, prompt: Prompt) -> dict[str, float]:
+    def choose(self, prompt: Prompt, cancel: Cancel | None = None) -> dict[str, float]:
         """How likely the reply opens with each of `prompt.openings` (shares summing to 1)."""
         raise NotImplementedError
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.errors import BackendError
-from assistant.llm.base import Prompt, Reader
+from assistant.llm.base import Cancel, Prompt, Reader
 from assistant.settings import Settings
 
 
@@ -23,11 +23,15 @@ class LocalReader(Reader):
 
         self.model = LocalModel(path, n_ctx=n_ctx, threads=threads)
 
-    def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
-        return self.model.stream(prompt.messages, max_tokens, prompt.grammar, prompt.openings)
+    def stream(
+        self, prompt: Prompt, max_tokens: int, cancel: Cancel | None = None
+    ) -> Iterator[str]:
+        return self.model.stream(
+            prompt.messages, max_tokens, prompt.grammar, prompt.openings, cancel
+        )
 
-    def choose(self, prompt: Prompt) -> dict[str, float]:
-        return self.model.choose(prompt.messages, prompt.openings)
+    def choose(self, prompt: Prompt, cancel: Cancel | None = None) -> dict[str, float]:
+        return self.model.choose(prompt.messages, prompt.openings, cancel)
 
     @property
     def usage(self):
@@ -50,20 +54,27 @@ class EndpointReader(Reader):
         self.url = settings.llm_url
         self.llm = openai_like(settings)
 
-    def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
-        """The whole reply at once: not every OpenAI-compatible server streams alike."""
+    def stream(
+        self, prompt: Prompt, max_tokens: int, cancel: Cancel | None = None
+    ) -> Iterator[str]:
+        """The whole reply at once: not every OpenAI-compatible server streams alike. A stop
+        takes effect between calls (the endpoint's own timeout bounds one)."""
         from llama_index.core.llms import ChatMessage
 
         from assistant.llm.endpoint import endpoint_errors
 
+        if cancel is not None:
+            cancel.raise_if_set()
         messages = [ChatMessage(role=m["role"], content=m["content"]) for m in prompt.messages]
         with endpoint_errors(self.url):
             reply = self.llm.chat(messages, max_tokens=max_tokens).message.content or ""
+        if cancel is not None:
+            cancel.raise_if_set()
         yield reply
 
-    def choose(self, prompt: Prompt) -> dict[str, float]:
+    def choose(self, prompt: Prompt, cancel: Cancel | None = None) -> dict[str, float]:
         """An endpoint's logits aren't portable: its greedy opening gets all the share."""
-        reply = "".join(self.stream(prompt, 4)).strip().upper()
+        reply = "".join(self.stream(prompt, 4, cancel)).strip().upper()
         picked = next((o for o in prompt.openings if reply.startswith(o.upper())), None)
         return {o: float(o == picked) for o in prompt.openings}
 

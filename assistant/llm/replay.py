@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-from assistant.llm.base import Prompt, Reader, Usage
+from assistant.llm.base import Cancel, Prompt, Reader, Usage
 
 
 class RecordedReader(Reader):
@@ -54,22 +54,24 @@ class RecordedReader(Reader):
             )
             self._db.commit()
 
-    def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
+    def stream(
+        self, prompt: Prompt, max_tokens: int, cancel: Cancel | None = None
+    ) -> Iterator[str]:
         key = self._key("stream", prompt, max_tokens)
         found = self._get(key)
         if found is None:
-            text = "".join(self.inner.stream(prompt, max_tokens))
+            text = "".join(self.inner.stream(prompt, max_tokens, cancel))
             usage = self.inner.usage
             found = {"text": text, "usage": asdict(usage) if usage is not None else None}
             self._put(key, found)
         self._usage = _usage(found["usage"])
         yield found["text"]
 
-    def choose(self, prompt: Prompt) -> dict[str, float]:
+    def choose(self, prompt: Prompt, cancel: Cancel | None = None) -> dict[str, float]:
         key = self._key("choose", prompt)
         found = self._get(key)
         if found is None:
-            shares = self.inner.choose(prompt)
+            shares = self.inner.choose(prompt, cancel)
             usage = self.inner.usage
             found = {"shares": shares, "usage": asdict(usage) if usage is not None else None}
             self._put(key, found)

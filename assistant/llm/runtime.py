@@ -23,13 +23,14 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from assistant.errors import BackendError
-from assistant.llm.base import Usage
+from assistant.llm.base import Cancel, Cancelled, Usage
 
 INSTALL = "pip install cyllama==0.2.18"
 SLOTS = 2  # cached prompts kept side by side (the reading and the check)
@@ -67,6 +68,7 @@ class LocalModel:
         cp.n_threads = cp.n_threads_batch = self.threads
         cp.no_perf = True
         self.ctx = L.LlamaContext(self.model, cp)
+        self.ctx.install_cancel_callback()  # a stop aborts a decode inside its batch
         self._batch = L.LlamaBatch(n_tokens=BATCH, embd=0, n_seq_max=1)
         self._template = self.model.get_default_chat_template()
         # per slot, the tokens whose keys and values the context holds, and when it was used
@@ -97,6 +99,7 @@ class LocalModel:
         max_tokens: int,
         grammar: str | None = None,
         openings: Sequence[str] = (),
+        cancel: Cancel | None = None,
     ) -> Iterator[str]:
         """The reply to messages, piece by piece, greedy (the same question, the same answer).
 
@@ -104,18 +107,42 @@ class LocalModel:
         reply may start with (e.g. "NONE" and "SENTENCE"): how the model shared its first
         token among them is left in `last_openings` (each share 0..1, summing to 1), a
         probability a threshold can be fitted to, where the greedy first token is a coin that
-        a different prefill batch split can flip.
+        a different prefill batch split can flip. `cancel` ends the call with `Cancelled` as
+        soon as it is set, inside a decode too.
         """
-        with self._lock:
-            yield from self._stream(self.render(messages), max_tokens, grammar, tuple(openings))
+        with self._lock, self._abortable(cancel):
+            yield from self._stream(
+                self.render(messages), max_tokens, grammar, tuple(openings), cancel
+            )
 
-    def choose(self, messages: Sequence[dict], options: Sequence[str]) -> dict[str, float]:
+    def choose(
+        self, messages: Sequence[dict], options: Sequence[str], cancel: Cancel | None = None
+    ) -> dict[str, float]:
         """How the model shares its reply's first token among `options` ("YES", "NO"): one
         prefill (shared with the last prompt as far as it goes), no generation."""
-        with self._lock:
+        with self._lock, self._abortable(cancel):
             tokens = self._prefill(self.render(messages), 1)
             self.last = Usage(len(tokens), self._kept, 0, self._prefill_s, 0.0, self._prefill_s)
             return self._shares(tuple(options))
+
+    @contextmanager
+    def _abortable(self, cancel: Cancel | None) -> Iterator[None]:
+        """While inside, `cancel` raises llama.cpp's abort flag; a decode it aborts (or a
+        signal already given) ends the call with `Cancelled`, and the slot keeps only what
+        was decoded whole."""
+        self.ctx.cancel = False
+        with cancel.hook(self._abort) if cancel is not None else nullcontext():
+            try:
+                if cancel is not None:
+                    cancel.raise_if_set()
+                yield
+            except InterruptedError:
+                raise Cancelled(cancel.why if cancel and cancel.why else "stopped") from None
+            finally:
+                self.ctx.cancel = False
+
+    def _abort(self) -> None:
+        self.ctx.cancel = True
 
     def _prefill(self, prompt: str, max_tokens: int) -> list[int]:
         """Decode the prompt's tokens the KV cache doesn't hold yet; the logits of its last
@@ -170,6 +197,7 @@ class LocalModel:
         max_tokens: int,
         grammar: str | None = None,
         openings: tuple[str, ...] = (),
+        cancel: Cancel | None = None,
     ) -> Iterator[str]:
         L = self._L
         started = time.perf_counter()
@@ -183,6 +211,8 @@ class LocalModel:
         first = None
         try:
             for _ in range(max_tokens):
+                if cancel is not None:
+                    cancel.raise_if_set()
                 token = sampler.sample(self.ctx, -1)
                 if self.vocab.is_eog(token):
                     break

@@ -25,7 +25,8 @@ composer's pick), the likeliest is decided on (`choose`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,6 +34,7 @@ from assistant.llm.base import Prompt, Reader, Usage, data
 from assistant.pipeline.evidence import Line
 from assistant.pipeline.ground import Grounded
 from assistant.pipeline.kinds import holds_kind
+from index.units import Unit
 from search.text import words
 
 
@@ -146,3 +148,60 @@ def _rank(signals: Signals) -> tuple:
     share of YES (the reader's own first on a tie: it is listed first)."""
     possible = signals.grounded and signals.adds and signals.kind
     return (possible, signals.p_yes if signals.p_yes is not None else 1.0)
+
+
+# Answers of several facts: each sentence the model chose is kept or dropped on its own.
+_SPEECH = r"said|says|told|tells|added|adds|noted|warned|stated|wrote|argued|insisted|explained|claimed|declared"
+_NAMED_SPEAKER = re.compile(
+    rf"\b([A-Z][\w’'-]+)\s+(?:{_SPEECH})\b|\b(?:{_SPEECH})\s+(?:[a-z]+\s+){{0,3}}([A-Z][\w’'-]+)"
+    r"|\baccording to\s+(?:[a-z]+\s+){0,3}([A-Z][\w’'-]+)"
+)
+
+
+_NOT_NAMES = frozenset("He She They It We I You This That These Those The A An There".split())
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The chosen sentences of one part, as decided: those kept, and those dropped with why."""
+
+    kept: tuple[Grounded, ...]
+    dropped: tuple[tuple[Grounded, str], ...] = ()
+
+
+def keep_facts(
+    grounded: Sequence[Grounded], who: str | None, before: Callable[[Unit], Sequence[Unit]]
+) -> Kept:
+    """The sentences that can be part of the answer: statements (not a headline or a
+    question), and, when the question asks what someone said, words that sentence or the two
+    before it in its article give to that person (`before`: a unit's preceding units)."""
+    kept, dropped = [], []
+    for g in grounded:
+        unit = g.line.unit
+        if not _statement(unit):
+            dropped.append((g, "not a statement"))
+        elif who is not None and not said_by(unit, who, before(unit)):
+            dropped.append((g, f"not {who}'s words"))
+        else:
+            kept.append(g)
+    return Kept(tuple(kept), tuple(dropped))
+
+
+def said_by(unit: Unit, who: str, earlier: Sequence[Unit]) -> bool:
+    """Whether the sentence gives `who`'s words or views: it names them, or it names no other
+    speaker and one of the two sentences before it does ("..., he added.")."""
+    name = who.split()[-1]
+    named = re.compile(rf"\b{re.escape(name)}(?:’s|'s)?\b", re.I)
+    if named.search(unit.text):
+        return True
+    others = {n for m in _NAMED_SPEAKER.finditer(unit.text) for n in m.groups() if n}
+    if others - {name} - _NOT_NAMES:
+        return False
+    return any(named.search(u.text) for u in earlier[-2:])
+
+
+def _statement(unit: Unit) -> bool:
+    text = unit.text.strip()
+    if unit.kind == "header" or text == unit.title or text.endswith("?"):
+        return False
+    return len(text.split()) >= 4

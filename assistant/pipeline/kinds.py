@@ -85,3 +85,71 @@ def holds_kind(question: str, text: str, around: str = "") -> bool:
     if kind == "date":
         return bool(DATE.search(text))
     return True
+
+
+# Answers of several facts. In general English terms, not words of any eval item: what someone
+# said, wants or did (a verb of speaking, reacting, wanting or proposing after "what/how did X"),
+# a plural asked for ("what are the objections", "what concerns did X raise"), why (reasons),
+# and what happened.
+_SPEECH_VERBS = (
+    "say|says|said|saying|tell|tells|told|telling|announce[sd]?|announcing|claim(?:s|ed)?|"
+    "argue[sd]?|arguing|warn(?:s|ed)?|write|writes|wrote|think|thinks|thought|believe[sd]?|"
+    "expect(?:s|ed)?|want(?:s|ed)?|demand(?:s|ed|ing)?|propose[sd]?|proposing|"
+    "recommend(?:s|ed|ing)?|suggest(?:s|ed)?|seek(?:s|ing)?|sought|ask(?:s|ed|ing)?|"
+    "offer(?:s|ed|ing)?|promise[sd]?|respond(?:s|ed)?|react(?:s|ed)?|repl(?:y|ies|ied)|"
+    "criticise[sd]?|criticize[sd]?|accuse[sd]?|plan(?:s|ned)?|agree[sd]?|reveal(?:s|ed)?|"
+    "do|does|did|find|finds|found|show(?:s|ed)?|conclude[sd]?|decide[sd]?|describe[sd]?|"
+    "explain(?:s|ed)?|view(?:s|ed)?|see|sees|saw|regard(?:s|ed)?|consider(?:s|ed)?|"
+    "justif(?:y|ies|ied)|defend(?:s|ed)?|insist(?:s|ed)?|admit(?:s|ted)?|den(?:y|ies|ied)|"
+    "allege[sd]?|pledge[sd]?|vow(?:s|ed)?|urge[sd]?|call(?:s|ed)?\\s+for"
+)
+_AUXILIARY = r"(?:did|does|do|has|have|had|is|are|was|were|will|would|could|might)"
+_ASKS_WHAT_SOMEONE = re.compile(
+    rf"^\W*(?:and\s+)?(?:what|how)\s+{_AUXILIARY}\s+(?P<who>.+?)\s+(?:{_SPEECH_VERBS})\b", re.I
+)
+_ASKS_PLURAL = re.compile(
+    rf"^\W*(?:and\s+)?what\s+(?:(?:are|were)\s+(?:the\s+)?(?:\w+\s+){{0,3}}?\w+s\b(?!\s+(?:did|do|does|is|was)\b)"
+    rf"|(?:\w+\s+){{0,2}}?\w+s\s+{_AUXILIARY}\b)",
+    re.I,
+)
+_ASKS_WHY = re.compile(r"^\W*(?:and\s+)?why\b", re.I)
+# "which countries ...", "each of their recommendations", "all the measures"
+_ASKS_MANY = re.compile(
+    r"^\W*(?:and\s+)?which\s+(?:\w+\s+)?\w+s\b(?!\s+(?:is|was|has)\b)|\b(?:each|all|every)\s+(?:of\s+)?(?:the|their|its|his|her)\b",
+    re.I,
+)
+_ASKS_EVENTS = re.compile(
+    r"\bwhat\s+(?:has\s+|had\s+|have\s+)?happened\b|\bhow\s+(?:did|has|have)\s+.+\s+(?:develop|unfold|evolve)(?:ed)?\b",
+    re.I,
+)
+
+
+def several(question: str) -> bool:
+    """Whether the answer is several facts (what someone said, the objections, why, what
+    happened), read as a list of the articles' sentences, not one copied phrase. A question
+    that asks for a number, a date, a place or one person ("How many ...", "When ...", "Who
+    ...") is one fact, whatever else it says."""
+    if wanted(question) in ("number", "date", "place", "quote"):
+        return False
+    return bool(
+        _ASKS_WHAT_SOMEONE.search(question) or _ASKS_PLURAL.search(question)
+        or _ASKS_WHY.search(question) or _ASKS_EVENTS.search(question)
+        or _ASKS_MANY.search(question)
+    )
+
+
+def events(question: str) -> bool:
+    """Whether the question asks what happened: its facts are told in the order they happened."""
+    return bool(_ASKS_EVENTS.search(question))
+
+
+def speaker(question: str) -> str | None:
+    """The person or body whose words the question asks for ("What did Lavrov say ...?" ->
+    "Lavrov"), when it is named: a name ends in a capitalised word ("Dr. Petrov", "the
+    Kremlin"); "Ukrainian officials" is a group, not a speaker to check."""
+    m = _ASKS_WHAT_SOMEONE.search(question)
+    if m is None:
+        return None
+    who = m.group("who").strip(" ,")
+    last = who.split()[-1] if who else ""
+    return who if last[:1].isupper() and last.lower() not in {"i", "you", "we"} else None

@@ -19,11 +19,11 @@ the answer), adds up what the model calls cost (`Stats`) and records what each s
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from assistant.llm.base import Reader, Usage
+from assistant.llm.base import Cancelled, Reader, Usage
 from assistant.models import (
     Answer,
     Done,
@@ -33,17 +33,18 @@ from assistant.models import (
     PartStats,
     Retrieved,
     Source,
+    Stage,
     Stats,
     Token,
     Trace,
 )
 from assistant.pipeline import when
-from assistant.pipeline.decide import Candidate, Decision, choose, weigh
+from assistant.pipeline.decide import Candidate, Decision, Verdict, choose, keep_facts, weigh
 from assistant.pipeline.evidence import Evidence, budget_for, count_tokens, gather
-from assistant.pipeline.ground import Grounded, ground
-from assistant.pipeline.kinds import wanted
+from assistant.pipeline.ground import ground
+from assistant.pipeline.kinds import events, several, speaker, wanted
 from assistant.pipeline.plan import Ask, History, condensed, plan
-from assistant.pipeline.read import Reading, Reply, read
+from assistant.pipeline.read import Reply, read, read_facts
 from assistant.pipeline.write import REFUSAL, PartAnswer, write, write_listing
 from assistant.settings import Settings
 from index.units import Unit
@@ -82,9 +83,11 @@ def stream(
     composer: Composer,
     settings: Settings,
 ) -> Iterator[Event]:
-    """`reader` None: the extractive composer reads alone (no model installed, or chosen)."""
+    """`reader` None: the extractive composer reads alone (no model installed, or chosen). A
+    reader's calls may raise `Cancelled` (the question stopped, or its model time out): what
+    was decided by then is the answer, marked partial."""
     started = time.perf_counter()
-    planned = plan(question, history)
+    planned = plan(question, history, settings.max_parts)
     # a question about the corpus (in a conversation too, "him" filled in from the last turn):
     # the index answers it, whole
     asked = listing.parse(planned.resolved)
@@ -92,19 +95,31 @@ def stream(
         yield Done(_listing(listing.find(asked, retriever.keywords, settings.list_cap)))
         return
     stats = Stats()
+    if history and settings.followup == "model" and reader is not None and len(planned.asks) == 1:
+        yield Stage("Making the follow-up a question of its own")
+        try:
+            planned, usage = condensed(planned, reader, question, history)
+        except Cancelled as stop:
+            yield Done(_stopped(stop.why, planned.asks[0].searched, settings))
+            return
+        stats = stats.plus(usage)
     asks = planned.asks
-    if history and settings.followup == "model" and reader is not None and len(asks) == 1:
-        planned, usage = condensed(planned, reader, question, history)
-        asks, stats = planned.asks, stats.plus(usage)
+    yield Stage("Searching the articles")
     searches = [_search(retriever, ask, settings) for ask in asks]
+    # a part whose answer is several facts is read as a choice of sentences (with a model)
+    facts = [reader is not None and several(a.asked) for a in asks]
     evidence = gather(
         searches[0].topic,
         [s.ranked for s in searches],
         retriever.keywords.article_chunks,
         count_tokens,
-        units=settings.evidence_units,
+        units=settings.facts_evidence_units if any(facts) else settings.evidence_units,
         window=settings.evidence_window,
-        budget=budget_for(settings.evidence_tokens, len(asks)),
+        budget=budget_for(
+            settings.facts_evidence_tokens if any(facts) else settings.evidence_tokens, len(asks)
+        ),
+        diversity=settings.facts_diversity if any(facts) else 0.0,
+        vectors=retriever.store.vectors,
     )
     retrieved_units = [s.hit for search in searches for s in search.ranked[: settings.candidates]]
     trace = Trace(
@@ -130,50 +145,118 @@ def stream(
             [s.found.scored(units, s.ranked) for s in searches],
             history,
         )
-    if reader is None:
-        replies = picks
-    else:
-        replies = []
-        for ask in asks:
-            pieces = read(reader, evidence, ask.asked, settings.llm_max_tokens)
-            reading, first = yield from _as_tokens(pieces)
-            if first is not None and stats.first_token_s is None:
-                stats = replace(stats, first_token_s=round(first - started, 3))
-            replies.append(reading.reply)
-            stats = stats.plus(reading.usage)
-    decided: list[PartAnswer] = []
-    parts: list[PartStats] = []
-    grounded_text: list[str] = []
-    for i, (ask, reply, search) in enumerate(zip(asks, replies, searches, strict=True)):
-        pick = picks[i] if reader is not None and settings.composer_candidate else None
-        decision, grounded, usages = _decide(ask, reply, pick, search, evidence, reader, settings)
-        for usage in usages:
+    if reader is not None:
+        yield Stage(f"Reading {len(evidence.lines)} sentences of {len(evidence.passages)} passages")
+    outcomes: list[Outcome] = []
+    stopped = None
+    for i, (ask, search) in enumerate(zip(asks, searches, strict=True)):
+        try:
+            if reader is None:
+                outcome = _decided(ask, picks[i], None, search, evidence, None, settings)
+            elif facts[i]:
+                outcome = yield from _several(ask, evidence, reader, retriever, settings)
+            else:
+                pick = picks[i] if settings.composer_candidate else None
+                outcome = yield from _one(ask, pick, search, evidence, reader, settings)
+        except Cancelled as stop:
+            stopped = stop.why
+            break
+        outcomes.append(outcome)
+        for usage in outcome.usages:
             stats = stats.plus(usage)
-        decided.append(_part_answer(ask, decision, search.period))
-        parts.append(_part_stats(ask, decision))
-        # the reader's own phrases as grounded (the eval's "grounded" stage follows its "reply")
-        grounded_text += [f"{g.text}\n{g.sentence}" for g in grounded]
+        if outcome.first is not None and stats.first_token_s is None:
+            stats = replace(stats, first_token_s=round(outcome.first - started, 3))
+    if stopped is not None and not outcomes:
+        yield Done(_stopped(stopped, base["question"], settings, stats=stats, trace=trace))
+        return
+    unread = [PartAnswer(a.asked, Verdict.REFUSE, unread=True) for a in asks[len(outcomes):]]
     trace = replace(
-        trace, reply="\n".join(r.raw for r in replies), grounded="\n".join(grounded_text)
+        trace,
+        reply="\n".join(o.reply for o in outcomes),
+        grounded="\n".join(g for o in outcomes for g in o.grounded),
     )
     written = write(
-        decided, form=settings.answer_form, max_citations=settings.max_citations,
-        quote_share=settings.quote_share,
+        [o.part for o in outcomes] + unread, form=settings.answer_form,
+        max_citations=settings.max_citations, quote_share=settings.quote_share,
+        max_facts=settings.max_facts, same_fact=settings.same_fact,
     )
     stats = replace(
-        stats, parts=tuple(parts), answer_s=round(time.perf_counter() - started, 3)
+        stats, parts=tuple(o.stats for o in outcomes),
+        answer_s=round(time.perf_counter() - started, 3),
     )
     yield Done(
         Answer(
             written.text, written.citations, written.refused, closest=written.closest,
-            stats=stats, trace=trace, kind=written.kind, **base,
+            stats=stats, trace=trace, kind=written.kind, partial=stopped is not None,
+            notice=_CUT.get(stopped, ""), **base,
         )
     )
 
 
-def _as_tokens(pieces: Generator[str, None, Reading]) -> Generator[Token, None, tuple]:
-    """A reading's draft as Tokens, as the model copies; returns the reading and when its
-    first piece came (None: it copied nothing)."""
+@dataclass(frozen=True)
+class Outcome:
+    """One part, read and decided: what write needs, what it cost, and what it passed on."""
+
+    part: PartAnswer
+    stats: PartStats
+    reply: str  # the reply as the eval traces it
+    grounded: tuple[str, ...]  # the reply's phrases found in shown sentences
+    usages: tuple[Usage | None, ...] = ()
+    first: float | None = None  # when its first piece was streamed
+
+
+def _one(
+    ask: Ask, pick: Reply | None, search: Searched, evidence: Evidence, reader: Reader,
+    settings: Settings,
+) -> Generator[Event, None, Outcome]:
+    """A part of one fact: the model copies the phrase that answers (streamed as a draft),
+    then it is grounded and checked beside the composer's pick."""
+    pieces = read(reader, evidence, ask.asked, settings.llm_max_tokens)
+    reading, first = yield from _as_tokens(pieces, str)
+    yield Stage("Checking the answer against its sentence")
+    outcome = _decided(ask, reading.reply, pick, search, evidence, reader, settings)
+    return replace(outcome, usages=(reading.usage, *outcome.usages), first=first)
+
+
+def _several(
+    ask: Ask, evidence: Evidence, reader: Reader, retriever: Retriever, settings: Settings
+) -> Generator[Event, None, Outcome]:
+    """A part of several facts: the model chooses sentences (each streamed as it is chosen),
+    code grounds them and keeps those that can be part of the answer."""
+    chosen = read_facts(reader, evidence, ask.asked, settings.llm_max_tokens)
+    reading, first = yield from _as_tokens(chosen, lambda n: _chosen(evidence, n))
+    grounded = ground(reading.reply.pairs, evidence, settings.ground_max_skipped)
+    kept = keep_facts(grounded, speaker(ask.asked), _before(retriever))
+    verdict = Verdict.ANSWER if kept.kept else Verdict.REFUSE
+    return Outcome(
+        PartAnswer(ask.asked, verdict, kept.kept, several=True, events=events(ask.asked)),
+        PartStats(ask.asked, verdict.value, "reader", bool(grounded), True, True, None, 1),
+        "\n".join(p.phrase for p in reading.reply.pairs),
+        tuple(g.text for g in grounded),
+        (reading.usage,),
+        first,
+    )
+
+
+_CUT = {
+    "time": "Partial: the model's time for one question ran out before every part was read and "
+    "checked (ASSISTANT_ANSWER_CEILING_S).",
+    "stopped": "Stopped before every part was read and checked.",
+}
+
+
+def _stopped(why: str, question: str, settings: Settings, **more) -> Answer:
+    """A question stopped (or out of time) before anything was decided."""
+    text = "Stopped." if why == "stopped" else (
+        "I ran out of time before reading the passages; try a shorter or simpler question."
+    )
+    return Answer(text, [], True, question=question, backend=settings.backend, partial=True,
+                  notice=_CUT.get(why, ""), **more)
+
+
+def _as_tokens(pieces: Generator, shown: Callable[[object], str]) -> Generator[Token, None, tuple]:
+    """A reading's draft as Tokens, as the model copies or chooses (`shown` says how a piece
+    reads); returns the reading and when its first piece came (None: it gave nothing)."""
     first = None
     while True:
         try:
@@ -181,10 +264,26 @@ def _as_tokens(pieces: Generator[str, None, Reading]) -> Generator[Token, None, 
         except StopIteration as done:
             return done.value, first
         first = first or time.perf_counter()
-        yield Token(piece)
+        yield Token(shown(piece))
 
 
-def _decide(
+def _chosen(evidence: Evidence, n: int) -> str:
+    """A sentence the model chose, as the draft shows it: a line of the list being made."""
+    line = evidence.line(n)
+    return f"- {line.text}\n" if line is not None else ""
+
+
+def _before(retriever: Retriever) -> Callable[[Unit], list[Unit]]:
+    """A unit's article's units before it, in order (who "he" is, two sentences back)."""
+
+    def before(unit: Unit) -> list[Unit]:
+        units = retriever.keywords.article_chunks(unit.article_id)
+        return [u for u in units if u.ordinal < unit.ordinal and u.kind != "header"]
+
+    return before
+
+
+def _decided(
     ask: Ask,
     reply: Reply,
     pick: Reply | None,
@@ -192,10 +291,9 @@ def _decide(
     evidence: Evidence,
     reader: Reader | None,
     settings: Settings,
-) -> tuple[Decision, list[Grounded], list[Usage | None]]:
+) -> Outcome:
     """One part: the reply grounded, and the composer's `pick` beside it as a second
-    candidate when it grounds in another sentence; each weighed, the likelier decided on.
-    Returns the decision, the reply's grounded phrases, and what the checks cost."""
+    candidate when it grounds in another sentence; each weighed, the likelier decided on."""
     grounded = ground(reply.pairs, evidence, settings.ground_max_skipped)
     candidates = [("reader" if reader is not None else "composer", grounded)]
     if pick is not None:
@@ -211,7 +309,14 @@ def _decide(
         weighed, answer_at=settings.answer_at, unsure_at=settings.unsure_at,
         latest=bool(search.period and search.period.recent),
     )
-    return decision, grounded, usages
+    return Outcome(
+        _part_answer(ask, decision, search.period),
+        _part_stats(ask, decision),
+        reply.raw,
+        # the reader's own phrases as grounded (the eval's "grounded" stage follows its "reply")
+        tuple(f"{g.text}\n{g.sentence}" for g in grounded),
+        tuple(usages),
+    )
 
 
 def _search(retriever: Retriever, ask: Ask, settings: Settings) -> Searched:

@@ -34,11 +34,16 @@ class Plan:
     asks: tuple[Ask, ...]
 
 
-def plan(question: str, history: History) -> Plan:
+def plan(question: str, history: History, max_parts: int) -> Plan:
     """The parts of a question, each standing on its own (a follow-up made standalone with
-    the last turn: the reader is not shown the conversation)."""
+    the last turn: the reader is not shown the conversation). Work is bounded: a sentence
+    pasted twice is read once, and text of more than `max_parts` parts or sentences is pasted
+    text, not a question of so many parts: it is read once, whole."""
+    question = once(question)
     resolved = resolve(question, history)
     pieces = parts(resolved)
+    if len(pieces) > max_parts or len(_SENTENCE_END.findall(question)) > max_parts:
+        pieces = [Part(resolved)]
     if len(pieces) == 1:
         searched = _standalone(question, resolved, history)
         return Plan(resolved, (Ask(searched, searched, resolved),))
@@ -48,6 +53,22 @@ def plan(question: str, history: History) -> Plan:
         searched = _standalone(posed, resolve(posed, history), history)
         asks.append(Ask(searched, searched, posed))
     return Plan(resolved, tuple(asks))
+
+
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s*[A-Z“\"]|\s*$)")
+
+
+def once(text: str) -> str:
+    """The text with a sentence it repeats word for word given once ("Putin met Witkoff.
+    Putin met Witkoff. ..." is one sentence)."""
+    pieces = re.split(r"(?<=[.!?])\s*(?=[A-Z“\"])", text)
+    seen, kept = set(), []
+    for piece in pieces:
+        key = " ".join(re.findall(r"\w+", piece.lower()))
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(piece.strip())
+    return " ".join(kept) if kept else text
 
 
 def condensed(

@@ -16,6 +16,7 @@ A span that is most of its sentence is shown as the sentence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ UNSURE = (
     "not say what you asked."
 )
 NOT_SAID = "The articles don't say"
+NOT_READ = "Not read (stopped, or out of time)"
 DIFFER = "The articles differ"
 
 
@@ -49,6 +51,9 @@ class PartAnswer:
     counts: bool = False  # the part asks for a number, which articles may report differently
     timed: bool = False  # the part asks about a time: the answer says when each report is from
     recent: bool = False  # it asks for the latest: the newest report is given first
+    several: bool = False  # its answer is several facts: a list of the articles' sentences
+    events: bool = False  # (several) it asks what happened: the facts in the order they did
+    unread: bool = False  # the question was stopped (or ran out of time) before this part
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,18 @@ class Written:
 
 
 def write(
-    parts: Sequence[PartAnswer], *, form: str, max_citations: int, quote_share: float
+    parts: Sequence[PartAnswer],
+    *,
+    form: str,
+    max_citations: int,
+    quote_share: float,
+    max_facts: int,
+    same_fact: float,
 ) -> Written:
     """`quote_share`: a span at least this share of its sentence's length is shown as the
-    sentence alone (Settings.quote_share)."""
+    sentence alone (Settings.quote_share). A part of several facts is a list of at most
+    `max_facts` sentences; two reports' sentences whose words overlap by `same_fact` state one
+    fact, shown once with both citations."""
     answered = [p for p in parts if p.verdict is Verdict.ANSWER and p.grounded]
     if not answered:
         unsure = next((p for p in parts if p.verdict is Verdict.UNSURE and p.grounded), None)
@@ -77,10 +90,10 @@ def write(
     numbers: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
 
-    def marker(line: Line) -> int | None:
+    def marker(line: Line, capped: bool = True) -> int | None:
         key = (line.passage.article_id, line.unit.start)
         if key not in numbers:
-            if len(citations) == max_citations:
+            if capped and len(citations) >= max_citations:
                 return None
             numbers[key] = len(citations) + 1
             citations.append(cite(line, numbers[key]))
@@ -90,9 +103,14 @@ def write(
     several = len(parts) > 1
     for part in parts:
         if part.verdict is not Verdict.ANSWER or not part.grounded:
-            lines.append(f"{NOT_SAID}: {part.asked}")
+            lines.append(f"{NOT_READ if part.unread else NOT_SAID}: {part.asked}")
             continue
         grounded = part.grounded
+        if part.several:
+            if several:
+                lines.append(part.asked)
+            lines += _listed(grounded, marker, max_facts, same_fact, events=part.events)
+            continue
         if part.recent:  # "the latest": newest report first (stable: undated keep their order)
             grounded = tuple(sorted(grounded, key=lambda g: g.line.unit.date or "", reverse=True))
         said = _say(grounded, marker, form, quote_share, dated=part.timed)
@@ -118,7 +136,7 @@ def _say(
         if n is None:
             continue
         line = spans[0].line
-        text = ", ".join(s.text for s in spans)
+        text = ", ".join(_coordinated(s) for s in spans)
         if form == "quote" and len(text) < quote_share * len(line.unit.text):
             piece = f"{text}: “{line.unit.text}” [{n}]"
         elif form == "quote":
@@ -129,6 +147,67 @@ def _say(
             piece = f"On {spoken(line.unit.date)}, {piece}"
         pieces.append(piece)
     return "; ".join(pieces)
+
+
+_NAME = r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*"
+# "X and Y", "X and adviser Y", "X, Y and Z": names joined by "and"/"or" (a role's few lower-case
+# words between), or by a comma in a list that goes on
+_AND = r",?\s+(?:and|or|&)\s+(?:[a-z][\w-]*\s+){0,3}?"
+_NEXT_NAME = re.compile(rf"^(?:{_AND}({_NAME})|,\s+({_NAME})(?=,|\s+and\b))")
+_NAME_BEFORE = re.compile(rf"({_NAME})(?:{_AND}|,\s+)$")
+
+
+def _coordinated(g: Grounded) -> str:
+    """The lead for a grounded name, widened to the names joined to it in its sentence
+    ("Steve Witkoff" in "Steve Witkoff and son-in-law Jared Kushner met Putin" leads with
+    both), so the lead never says less than the quote under it. Still the sentence's own
+    words; a span that is not a name, or a table row, is as grounded."""
+    text, first = g.line.unit.text, g.line.unit.start
+    a, b = g.start - first, g.end - first
+    if g.line.text != text or not text[a:b][:1].isupper():
+        return g.text
+    while (m := _NEXT_NAME.match(text[b:])) is not None:
+        b += m.end()
+    while (m := _NAME_BEFORE.search(text[:a])) is not None and m.start() < a:
+        a = m.start()
+    return text[a:b]
+
+
+def _listed(
+    grounded: Sequence[Grounded], marker, most: int, same_fact: float, events: bool
+) -> list[str]:
+    """The part's sentences as a list, a line each: one fact once, with the marker of every
+    report that states it; the first `most` facts in the model's order, then shown in order:
+    what happened by the reports' dates and places in their articles, anything else grouped
+    by article (its source), each in the article's order."""
+    facts: list[list[Grounded]] = []
+    for g in grounded:
+        same = next((f for f in facts if _overlap(f[0].text, g.text) >= same_fact), None)
+        if same is None:
+            facts.append([g])
+        elif g.line.passage.article_id not in {x.line.passage.article_id for x in same}:
+            same.append(g)
+    facts = facts[:most]
+    first_seen = {}
+    for f in facts:
+        first_seen.setdefault(f[0].line.passage.article_id, len(first_seen))
+
+    def place(f: list[Grounded]) -> tuple:
+        unit = f[0].line.unit
+        article = first_seen[f[0].line.passage.article_id]
+        return (unit.date or "", article, unit.start) if events else (article, unit.start)
+
+    out = []
+    for f in sorted(facts, key=place):
+        markers = "".join(f"[{marker(g.line, capped=False)}]" for g in f)
+        out.append(f"- {f[0].text} {markers}")
+    return out
+
+
+def _overlap(a: str, b: str) -> float:
+    """Shared words over all words (Jaccard): how far two sentences say the same thing."""
+    wa, wb = set(plain_words(a)), set(plain_words(b))
+    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
 def _newer(grounded: Sequence[Grounded], marker) -> str:

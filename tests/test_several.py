@@ -1,0 +1,184 @@
+"""Answers of several facts: the model chooses sentences, code grounds, decides and writes.
+
+The forms a question takes (pure functions), the reply's grammar and parse, the attribution
+check for "what did X say", the written list (one fact once, with every report's citation,
+ordered for the question), and the whole path against a scripted model on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from assistant import answer
+from assistant.pipeline.decide import Verdict, keep_facts, said_by
+from assistant.pipeline.kinds import events, several, speaker
+from assistant.pipeline.read import facts_grammar, parse_facts
+from assistant.pipeline.write import PartAnswer, write
+from tests.scripted_llm import ScriptedLLM, assert_grounded, require
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did the minister say about the budget?",
+        "How did the opposition react to the vote?",
+        "What are the objections to the plan?",
+        "What concerns did the regulator raise?",
+        "Why did the talks collapse?",
+        "What happened after the vote?",
+        "Which countries signed the treaty?",
+    ],
+)
+def test_questions_whose_answer_is_several_facts(question):
+    assert several(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who leads the negotiating team?",
+        "How many people were killed?",
+        "When did the talks start?",
+        "Where will they meet next?",
+        "How long did the talks last?",
+        "How did Trump rate the talks?",  # his words for them: one phrase
+        "What share of the region does the army hold?",
+    ],
+)
+def test_questions_of_one_fact(question):
+    assert not several(question)
+
+
+def test_the_speaker_is_named_and_a_group_is_no_speaker():
+    assert speaker("What did Lavrov say about the talks?") == "Lavrov"
+    assert speaker("What does Dr. Petrov expect after the vote?") == "Dr. Petrov"
+    assert speaker("How did Ukrainian officials respond?") is None
+    assert speaker("What are the objections to the plan?") is None
+    assert events("What happened after the vote?") and not events("What did Lavrov say?")
+
+
+def test_the_reply_is_a_list_of_shown_numbers_or_none():
+    grammar = facts_grammar(3, most=2)
+    assert '"NONE"' in grammar and 'line ::= "1" | "2" | "3"' in grammar
+    assert parse_facts("SENTENCES: 3, 12, 3, 5") == (3, 12, 5)  # each once, in its order
+    assert parse_facts("NONE") == () and parse_facts("The answer is 3.") == ()
+
+
+def _unit(text, article="a", start=0, date=None):
+    return SimpleNamespace(
+        text=text, title="Headline", kind="sentence", article_id=article, start=start,
+        end=start + len(text), date=date, url=None, ordinal=start,
+    )
+
+
+def _grounded(text, article="a", start=0, date=None):
+    unit = _unit(text, article, start, date)
+    line = SimpleNamespace(unit=unit, passage=SimpleNamespace(article_id=article, score=1.0))
+    return SimpleNamespace(text=text, line=line)
+
+
+def test_what_someone_said_is_their_words_not_anothers():
+    before = [_unit("Foreign Minister Sergei Lavrov spoke to TASS on Tuesday.")]
+    assert said_by(_unit("Lavrov said Russia was ready."), "Lavrov", [])
+    assert said_by(_unit("“We are ready,” he said."), "Lavrov", before)  # "he" two back
+    assert not said_by(_unit("Peskov said the talks were useful."), "Lavrov", before)
+    assert not said_by(_unit("“We are ready,” he said."), "Lavrov", [])
+    kept = keep_facts(
+        [_grounded("Lavrov said Russia was ready."), _grounded("Peskov said it was useful.")],
+        "Lavrov", lambda unit: [],
+    )
+    assert [g.text for g in kept.kept] == ["Lavrov said Russia was ready."]
+    assert kept.dropped[0][1] == "not Lavrov's words"
+
+
+def test_one_fact_from_two_reports_is_one_line_with_both_citations():
+    first = _grounded("The talks in Moscow lasted five hours on Tuesday night.", "a", 10)
+    again = _grounded("The talks in Moscow lasted five hours on Tuesday.", "b", 40)
+    other = _grounded("No compromise was reached on the territorial questions.", "a", 90)
+    part = PartAnswer("What happened?", Verdict.ANSWER, (first, again, other), several=True)
+    written = write([part], form="quote", max_citations=3, quote_share=0.6, max_facts=5,
+                    same_fact=0.6)
+    assert written.text.splitlines() == [
+        f"- {first.text} [1][2]",
+        f"- {other.text} [3]",
+    ]
+    assert [c.article_id for c in written.citations] == ["a", "b", "a"]
+
+
+def test_what_happened_is_told_in_the_order_it_happened():
+    later = _grounded("Ukraine's team met the US envoys in Miami on Saturday.", "b", 5, "2025-12-06")
+    earlier = _grounded("Putin met the US envoys in Moscow on Tuesday night.", "a", 80, "2025-12-02")
+    part = PartAnswer("What happened after the talks?", Verdict.ANSWER, (later, earlier),
+                      several=True, events=True)
+    written = write([part], form="quote", max_citations=3, quote_share=0.6, max_facts=5,
+                    same_fact=0.6)
+    assert written.text.splitlines() == [f"- {earlier.text} [1]", f"- {later.text} [2]"]
+
+
+def test_the_list_is_capped_at_the_models_first_choices():
+    chosen = tuple(_grounded(text, "a", i * 50) for i, text in enumerate([
+        "The ceasefire would begin at midnight.", "Prisoners are to be exchanged within a week.",
+        "Sanctions relief depends on a referendum.", "Observers from four countries will monitor it.",
+    ]))
+    part = PartAnswer("What are the facts?", Verdict.ANSWER, chosen, several=True)
+    written = write([part], form="quote", max_citations=3, quote_share=0.6, max_facts=2,
+                    same_fact=0.6)
+    assert len(written.text.splitlines()) == 2 and "Observers" not in written.text
+
+
+LAVROV = "What did Lavrov say about negotiating with the incoming U.S. administration?"
+
+
+def chooser(*phrases: str):
+    """A scripted model that, asked for several facts, chooses the shown sentences holding
+    any of `phrases` (and answers the yes/no check YES)."""
+
+    def reply(messages):
+        content = messages[-1]["content"]
+        if content.startswith("Text:"):
+            return "YES"
+        shown = re.findall(r"^\[(\d+)\] (.*)$", content, re.M)
+        numbers = [n for n, text in shown if any(p.lower() in text.lower() for p in phrases)]
+        return f"SENTENCES: {', '.join(numbers)}" if numbers else "NONE"
+
+    return reply
+
+
+@pytest.fixture
+def scripted(built_index, monkeypatch):
+    require("llama_index.llms.openai_like")
+    with ScriptedLLM() as server:
+        monkeypatch.setenv("ASSISTANT_BACKEND", "openai")
+        monkeypatch.setenv("ASSISTANT_LLM_URL", server.url)
+        yield server
+
+
+def test_a_question_of_several_facts_is_answered_with_a_list_of_cited_sentences(
+    scripted, built_index
+):
+    from assistant.engine import get_engine
+
+    other = ("Kremlin spokesman Dmitry Peskov said negotiating with the incoming U.S. "
+             "administration would have to wait for its inauguration.")
+    path = built_index["corpus"] / "004_80ebed28bbef419f.txt"
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{other}\n", encoding="utf-8")
+    get_engine().index()
+    scripted.say(chooser("Lavrov", "ready for negotiations", "Peskov"))
+    result = answer(LAVROV)
+    assert_grounded(result, built_index["corpus"])
+    lines = result.text.splitlines()
+    assert lines and all(line.startswith("- ") and re.search(r"\[\d+\]$", line) for line in lines)
+    assert "official communication" in result.text  # Lavrov's words
+    assert "Peskov" in result.trace.reply  # chosen by the model ...
+    assert "Peskov" not in result.text  # ... but another's words are not Lavrov's
+    prompt = [r for r in scripted.requests if r["messages"][0]["role"] == "system"][-1]
+    assert "SENTENCES" in prompt["messages"][0]["content"]  # it was asked to choose, not copy
+
+
+def test_a_several_facts_question_the_articles_do_not_answer_is_refused(scripted):
+    scripted.say(chooser("no sentence holds this"))
+    result = answer("What did the Pope say about the negotiations?")
+    assert result.refused and not result.citations
