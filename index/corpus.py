@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -348,3 +350,27 @@ def web_articles(
 
 def _article_files(paths: Iterable[Path]) -> list[Path]:
     return sorted(p for p in paths if p.is_file() and not p.name.startswith("."))
+
+
+FILE_MODE = 0o644  # an article added by the app is readable as one saved by hand
+
+
+def write_article(target: Path, data: bytes, replace: bool = True) -> None:
+    """Write an article file into the corpus whole or not at all: into a temporary file
+    beside it, synced, then renamed into place (an index run never reads half a file), with
+    ordinary permissions. With `replace` False an existing file is never overwritten
+    (FileExistsError)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".add-", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, FILE_MODE)
+        if not replace and target.exists():
+            raise FileExistsError(f"{target.name} exists")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
-import tempfile
 import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from index.corpus import WEB_DIR, article_from_text, front_matter
+from index.corpus import WEB_DIR, article_from_text, front_matter, write_article
 
 MAX_SLUG = 80
 _lock = threading.Lock()  # one writer at a time: the check for a file and its writing
@@ -209,14 +207,4 @@ def _meta(path: Path) -> dict:
 
 
 def _write_new(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".add-", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_article(target, text.encode("utf-8"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from assistant.models import Answer, Citation
 from ui import render
 
@@ -42,14 +44,20 @@ def test_refusals_look_different_and_link_nothing():
     assert "<a " not in out
 
 
-def test_streamed_prefixes_grow_by_words_and_end_with_the_whole_answer():
-    text = "One two three four five six seven [1] eight."
-    prefixes = list(render.word_prefixes(text, words_per_step=3))
-    assert prefixes[-1] == text
-    assert all(text.startswith(p) for p in prefixes)
-    assert [len(p) for p in prefixes] == sorted({len(p) for p in prefixes})
-    assert "[1" not in [p[-2:] for p in prefixes]  # markers are never cut in half
-    assert list(render.word_prefixes("")) == [""]
+def test_the_wait_shows_the_stage_and_seconds_and_the_draft_as_not_yet_checked():
+    out = render.waiting_html("Reading 12 sentences", 3.4)
+    assert "Reading 12 sentences" in out and 'data-s="3.4"' in out and "draft" not in out
+    out = render.waiting_html("Checking the answer", 7.0, "five hours\nthe <second> part")
+    assert "draft · checking" in out and 'title="not yet checked"' in out
+    assert "five hours<br>the &lt;second&gt; part" in out  # a line per part, escaped
+    assert "<a " not in out  # a draft's markers are no links: nothing in it is checked
+
+
+def test_an_answer_of_several_facts_is_a_list():
+    text = "- Lavrov said Russia was ready. [1][2]\n- He added a condition. [3]"
+    cites = [citation(1), citation(2), citation(3)]
+    out = render.answer_html(text, cites, turn=0, refused=False)
+    assert out.count("<li>") == 2 and out.count('class="cite"') == 3 and "<ul>" in out
 
 
 def test_passage_marks_the_quote_inside_a_little_escaped_context():
@@ -59,12 +67,16 @@ def test_passage_marks_the_quote_inside_a_little_escaped_context():
     assert out.endswith("…") and "More words follow here. More words" not in out
 
 
-def test_sources_panel_lists_headline_id_and_highlighted_passage():
+def test_sources_panel_lists_headline_outlet_date_and_highlighted_passage():
     answer = Answer("Witkoff went [1].", [citation()])
     out = render.sources_html(answer, {"a1": ("Envoys meet", ARTICLE)}, turn=2, active=1)
     assert 'id="src-2-1"' in out and 'class="source active"' in out
-    assert "Envoys &lt;meet&gt; in Moscow" in out and "<code>a1</code>" in out
-    assert "<mark>Steve Witkoff" in out and "Open article" in out
+    assert "Envoys &lt;meet&gt; in Moscow" in out and "<mark>Steve Witkoff" in out
+    assert "Open article" in out and ">a1<" not in out  # no internal id on the card
+    dated = Citation(1, "a1", "Envoys", QUOTE, START, START + len(QUOTE), 0.6, "2017-03-02",
+                     "https://www.example.org/news/envoys")
+    out = render.sources_html(Answer("Witkoff went [1].", [dated]), {}, turn=0)
+    assert "example.org" in out and "2017-03-02" in out
 
 
 def test_sources_panel_is_empty_for_refusals_and_before_any_question():
@@ -111,7 +123,7 @@ def test_a_question_of_several_parts_is_answered_a_line_per_part():
     out = render.answer_html(
         "Who met Putin? Witkoff [1]\nThe articles don't say: what he ate", [citation()], 0, False
     )
-    first, second = out.removeprefix('<div class="answer">').removesuffix("</div>").split("<br>")
+    first, second = re.findall(r"<p>(.*?)</p>", out)
     assert 'data-cite="0:1"' in first and second.startswith("The articles don&#x27;t say")
 
 

@@ -81,6 +81,7 @@ def test_an_accepted_upload_is_indexed_and_cited_by_the_next_question(built_inde
 
     assert added.path == corpus / "Pinewood_mayor.txt"
     assert added.path.read_text(encoding="utf-8") == NEW_ARTICLE
+    assert added.path.stat().st_mode & 0o777 == 0o644  # readable as a file saved by hand
     assert "1 added" in added.summary
     assert [p.name for p in corpus.iterdir() if p.name.startswith(".")] == []
     answer = engine.answer("Who was elected mayor of Pinewood Falls?")

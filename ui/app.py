@@ -60,7 +60,8 @@ import gradio as gr  # noqa: E402
 
 from assistant.api import clean_question  # noqa: E402
 from assistant.errors import EmptyQuestion  # noqa: E402
-from assistant.models import Answer, Done, Kind, Retrieved, Token  # noqa: E402
+from assistant.llm.base import Cancel  # noqa: E402
+from assistant.models import Answer, Done, Kind, Retrieved, Stage, Token  # noqa: E402
 from ui import render  # noqa: E402
 from ui.style import CSS, THEME  # noqa: E402
 from ui.uploads import MAX_BYTES, UploadRejected, add_upload, discard_upload  # noqa: E402
@@ -69,11 +70,11 @@ log = logging.getLogger(__name__)
 
 EXAMPLES = [
     "Who did Trump send to Moscow to meet Putin?",
-    "Which parts of the US peace plan does Putin reject?",
     "How long did the talks in the Kremlin last?",
-    "What did Lavrov tell the TASS news agency?",
+    "What did Lavrov say about negotiating with the incoming U.S. administration?",
+    "What share of the Donbas do Russian forces control?",
 ]
-STREAM_DELAY = 0.02  # seconds between streamed word chunks
+EMPTY_HINT = "Type a question about the articles first."
 CONCURRENCY = 16  # chats answered at the same time; the engine answers read-only
 CORPUS_LISTED = 40  # headlines listed under the corpus line
 
@@ -91,6 +92,29 @@ const handler = (event) => {
 if (window.__assistantCite) document.removeEventListener('click', window.__assistantCite, true);
 window.__assistantCite = handler;
 document.addEventListener('click', handler, true);
+"""
+
+# the wait, shown: a stage's seconds tick in the browser between the server's updates, and the
+# question box counts its characters against the limit (a longer paste is cut, and said so)
+TICK_JS = """
+if (!window.__assistantTick) {
+  window.__assistantTick = setInterval(() => {
+    document.querySelectorAll('.elapsed[data-s]').forEach((el) => {
+      if (!el.dataset.t0) el.dataset.t0 = Date.now() - 1000 * parseFloat(el.dataset.s);
+      el.textContent = Math.round((Date.now() - el.dataset.t0) / 1000) + ' s';
+    });
+  }, 500);
+  document.addEventListener('input', (event) => {
+    const box = event.target.closest && event.target.closest('#question textarea');
+    const count = document.querySelector('#question-count');
+    if (!box || !count) return;
+    const most = parseInt(count.dataset.max, 10);
+    const n = box.value.length;
+    count.textContent = n.toLocaleString() + ' / ' + most.toLocaleString()
+      + (n >= most ? ' · the rest was cut' : '');
+    count.classList.toggle('full', n >= most);
+  }, true);
+}
 """
 
 SCROLL_JS = """
@@ -121,69 +145,96 @@ class Session:
 class ChatUI:
     """The event handlers, bound to one engine; holds no per-user state itself."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine, updater=None) -> None:
         self.engine = engine
+        self.updater = updater  # feeds updated in the background (--update-every), if any
+        # the question each browser session has running, to stop it: not chat state, which
+        # lives in the session's gr.State
+        self._running: dict[str, Cancel] = {}
+        self._running_lock = threading.Lock()
 
-    def respond(self, question: str, session: Session | None) -> Iterator[tuple]:
-        """Answer one message, streaming it word by word; yields the values of CHAT_OUTPUTS."""
+    def respond(
+        self, question: str, session: Session | None, request: gr.Request | None = None
+    ) -> Iterator[tuple]:
+        """Answer one message, showing what it is doing at once and as it goes (its stage and
+        seconds, its place in the queue, the model's draft marked as not yet checked), then
+        the checked answer; yields the values of CHAT_OUTPUTS. The Stop button, "New chat"
+        and closing the tab stop it (`stop`), and the model is free at once."""
         session = _copy(session)
         try:
             question = clean_question(question)
         except EmptyQuestion:
-            hint = render.notice_html("Type a question about the articles first.")
-            session.messages.append(_bot(hint))
+            hint = _bot(render.notice_html(EMPTY_HINT))
+            if not session.messages or session.messages[-1] != hint:  # one hint, not a pile
+                session.messages.append(hint)
             yield _chat_out(session)
             return
+        cancel = self._start(_key(request))
         session.messages.append({"role": "user", "content": html.escape(question)})
-        yield _chat_out(session)
+        session.messages.append(_bot(render.waiting_html("Searching the articles", 0.0)))
+        yield _chat_out(session, sources=render.pending_html(), article=render.article_html(None, None))
         turn = len(session.turns)
-        draft, answer, drafting = "", None, False
+        started = time.monotonic()
+        draft, answer, stage = "", None, "Searching the articles"
         try:
-            for event in self.engine.stream(question, session.history()):
-                if isinstance(event, Retrieved):  # a reader reads these now: show them
-                    session.messages.append(_bot(render.draft_html("")))
-                    drafting = True
-                    yield _chat_out(session, sources=render.evidence_html(event.sources))
+            for event in self.engine.stream(question, session.history(), cancel):
+                elapsed = time.monotonic() - started
+                sources = None
+                if isinstance(event, Stage):
+                    stage = _waiting(event)
+                elif isinstance(event, Retrieved):  # a reader reads these now: show them
+                    sources = render.evidence_html(event.sources)
                 elif isinstance(event, Token):
                     draft += event.text
-                    session.messages[-1] = _bot(render.draft_html(draft))
-                    yield _chat_out(session)
                 elif isinstance(event, Done):
                     answer = event.answer
+                    break
+                session.messages[-1] = _bot(render.waiting_html(stage, elapsed, draft))
+                yield _chat_out(session, sources=sources)
         except Exception as err:  # shown as a message, logged in full for whoever runs it
             log.exception("answering %r failed", question)
             session.turns.append(Turn(question, None))
-            message = _bot(render.notice_html(_sorry(err)))
-            if drafting:
-                session.messages[-1] = message
-            else:
-                session.messages.append(message)
-            yield _chat_out(session)
+            session.messages[-1] = _bot(render.notice_html(_sorry(err)))
+            yield _chat_out(session, sources=render.sources_html(None, {}, turn))
             return
-        if not drafting:
-            session.messages.append(_bot(""))
+        finally:
+            self._finish(_key(request), cancel)
         session.turns.append(Turn(question, answer))
-        if draft:  # the checked answer replaces the draft at once
-            prefixes = [answer.text]
-        else:  # an extractive answer has no draft: show it growing, as a reply being written
-            prefixes = list(render.word_prefixes(answer.text))
-        if answer.kind is Kind.LISTING:  # the index's list of articles: a table, at once
-            prefixes = []
+        if answer.kind is Kind.LISTING:  # the index's list of articles: a table
             session.messages[-1] = _bot(render.listing_html(answer, turn))
-            yield _chat_out(session)
-        for prefix in prefixes:
-            html_text = render.answer_html(
-                prefix, answer.citations, turn, answer.refused, streaming=prefix != answer.text,
+        else:  # the checked answer, at once, in place of what was shown while waiting
+            session.messages[-1] = _bot(render.answer_html(
+                answer.text, answer.citations, turn, answer.refused,
                 unsure=answer.closest is not None,
-            )
-            session.messages[-1] = _bot(html_text)
-            yield _chat_out(session)
-            if prefix != answer.text:
-                time.sleep(STREAM_DELAY)
+            ))
         if answer.notice:
             session.messages.append(_bot(render.notice_html(answer.notice)))
         sources = render.sources_html(answer, self._texts(answer), turn, asked=question)
         yield _chat_out(session, answer.to_dict(), sources, render.article_html(None, None))
+
+    def _start(self, key: str) -> Cancel:
+        """This session's question starts; one it had running is stopped (a new message
+        while the last is answered replaces it)."""
+        cancel = Cancel()
+        with self._running_lock:
+            previous = self._running.get(key)
+            self._running[key] = cancel
+        if previous is not None:
+            previous.set()
+        return cancel
+
+    def _finish(self, key: str, cancel: Cancel) -> None:
+        with self._running_lock:
+            if self._running.get(key) is cancel:
+                del self._running[key]
+
+    def stop(self, request: gr.Request | None = None) -> None:
+        """Stop this session's question (the Stop button, "New chat", a closed tab): its
+        model work ends within a decode step, and the answer says it was stopped."""
+        with self._running_lock:
+            cancel = self._running.get(_key(request))
+        if cancel is not None:
+            cancel.set()
 
     def ask_example(self, session: Session | None, evt: gr.SelectData) -> Iterator[tuple]:
         value = evt.value
@@ -206,7 +257,8 @@ class ChatUI:
             render.article_html(citation, texts.get(citation.article_id)),
         )
 
-    def new_chat(self) -> tuple:
+    def new_chat(self, request: gr.Request | None = None) -> tuple:
+        self.stop(request)
         return "", [], Session(), render.sources_html(None, {}, 0), render.article_html(None, None)
 
     def add_article(self, path: str | None) -> tuple[None, str, str]:
@@ -231,14 +283,25 @@ class ChatUI:
         message = f"Added “{a.title}” as {added.path.name}; ask about it now."
         return None, render.status_html(message, ok=True), self.corpus()
 
+    def add_link(self, url: str) -> tuple[str, str, str]:
+        """Fetch a page into the corpus and index it; the panel's status line says how."""
+        from ui.feeds import add_link
+
+        if not (url or "").strip():
+            return "", gr.skip(), gr.skip()
+        said = add_link(self.engine, url.strip())
+        ok = said.startswith(("Added", "Already"))
+        return ("" if ok else url), render.status_html(said, ok=ok), self.corpus()
+
     def corpus(self) -> str:
+        updated = self.updater.status() if self.updater is not None else ""
         try:
             ids = sorted(i for i, s in self.engine.store.articles().items() if s.done)
             texts = self.engine.store.article_texts(ids[:CORPUS_LISTED])
         except Exception:
             log.exception("reading the corpus summary failed")
-            return render.corpus_html(0, [])
-        return render.corpus_html(len(ids), [texts[i][0] for i in ids if i in texts])
+            return render.corpus_html(0, [], updated=updated)
+        return render.corpus_html(len(ids), [texts[i][0] for i in ids if i in texts], updated=updated)
 
     def _texts(self, answer: Answer) -> dict:
         shown = [*answer.citations, *([answer.closest] if answer.closest else [])]
@@ -264,6 +327,18 @@ def _chat_out(session: Session, answer=None, sources=None, article=None) -> tupl
     )
 
 
+def _key(request: gr.Request | None) -> str:
+    """The browser session a request comes from (one per tab)."""
+    return getattr(request, "session_hash", None) or ""
+
+
+def _waiting(stage: Stage) -> str:
+    if stage.queued:
+        ahead = "question" if stage.queued == 1 else "questions"
+        return f"Waiting for the model: {stage.queued} {ahead} ahead"
+    return stage.text
+
+
 def _copy(session: Session | None) -> Session:
     if session is None:
         return Session()
@@ -279,8 +354,8 @@ def _sorry(err: Exception) -> str:
     return f"Sorry, something went wrong ({reason[:200]}). Please try again in a moment."
 
 
-def build_app(engine) -> gr.Blocks:
-    ui = ChatUI(engine)
+def build_app(engine, updater=None) -> gr.Blocks:
+    ui = ChatUI(engine, updater)
     with gr.Blocks(title="Ask the news") as demo:
         session = gr.State(None)
         with gr.Column(elem_classes="app-header"):
@@ -304,26 +379,32 @@ def build_app(engine) -> gr.Blocks:
                     buttons=[],
                     layout="bubble",
                 )
+                most = engine.settings.max_question_chars
                 box = gr.Textbox(
                     label="question",
                     elem_id="question",
                     show_label=False,
                     placeholder="Ask a question and press Enter…",
                     submit_btn="Ask",
+                    stop_btn="Stop",
                     autofocus=True,
-                    max_length=2000,
+                    max_length=most,
                 )
                 with gr.Row(elem_classes="chat-tools"):
                     new_chat = gr.Button("New chat", size="sm", variant="secondary", scale=0)
                     gr.HTML(
-                        "<span class='hint'>Enter sends · Tab reaches the [n] links</span>",
+                        f"<span class='hint'>Enter sends · Stop ends the answer · Tab reaches "
+                        f"the [n] links</span><span id='question-count' class='hint' "
+                        f"data-max='{most}'>0 / {most:,}</span>",
                         elem_classes="hint-box",
                     )
                 with gr.Accordion("Add an article", open=False, elem_id="add-article"):
                     gr.HTML(
                         f"<p class='hint'>A .txt or .md file in UTF-8, or a saved .html page, "
                         f"up to {MAX_BYTES // 2**20} MB; the headline is its first line or the "
-                        "page's title. It can be cited from the next question on.</p>"
+                        "page's title. It is saved into the corpus folder, "
+                        f"<code>{html.escape(str(engine.settings.corpus_dir))}</code>, and can "
+                        "be cited from the next question on.</p>"
                     )
                     upload = gr.File(
                         elem_id="upload",
@@ -331,6 +412,13 @@ def build_app(engine) -> gr.Blocks:
                         file_types=[".txt", ".md", ".html", ".htm"],
                         type="filepath",
                         height=120,
+                    )
+                    link = gr.Textbox(
+                        label="or a link to a news page",
+                        elem_id="add-link",
+                        placeholder="https://…",
+                        submit_btn="Add",
+                        max_lines=1,
                     )
                     upload_status = gr.HTML(label="status", elem_id="upload-status")
             with gr.Column(scale=2, min_width=320, elem_classes="side"):
@@ -340,7 +428,7 @@ def build_app(engine) -> gr.Blocks:
                     label="sources",
                     elem_id="sources",
                     max_height=360,
-                    js_on_load=CITE_JS,
+                    js_on_load=CITE_JS + TICK_JS,
                 )
                 gr.HTML("<h2 class='panel-title'>Article</h2>")
                 article = gr.HTML(
@@ -353,6 +441,7 @@ def build_app(engine) -> gr.Blocks:
 
         chat_outputs = [answer_json, chatbot, sources, article, box, session]
         box.submit(ui.respond, [box, session], chat_outputs, api_name="chat")
+        box.stop(ui.stop, None, None, api_visibility="private", queue=False)
         chatbot.example_select(ui.ask_example, [session], chat_outputs, api_visibility="private")
         sources.click(ui.open_source, [session], [sources, article], api_visibility="private")
         reset = [box, chatbot, session, sources, article]
@@ -367,7 +456,14 @@ def build_app(engine) -> gr.Blocks:
             api_name="add_article",
             concurrency_limit=1,
         )
+        link.submit(
+            ui.add_link, [link], [link, upload_status, corpus_line], api_name="add_link",
+            concurrency_limit=1,
+        )
         demo.load(ui.corpus, None, corpus_line, api_visibility="private")
+        if updater is not None:  # the line says when the feeds were last updated
+            gr.Timer(30).tick(ui.corpus, None, corpus_line, api_visibility="private")
+        demo.unload(ui.stop)  # a closed tab stops its question
     return demo
 
 
@@ -405,8 +501,10 @@ def launch(
     auth: tuple[str, str] | None = None,
     prevent_thread_lock: bool = False,
     quiet: bool = False,
+    update_every: float | None = None,
 ) -> gr.Blocks:
-    """Index the corpus (incrementally), then serve the chat; never a public share link."""
+    """Index the corpus (incrementally), then serve the chat; never a public share link.
+    `update_every` (seconds): update the followed feeds that often in the background."""
     from assistant.engine import get_engine
     from assistant.settings import Settings
     from index.errors import CorpusError, ReadOnlyStore
@@ -423,7 +521,13 @@ def launch(
         if engine.store.count() == 0:
             raise
         log.warning("%s; serving the existing index", err)
-    demo = build_app(engine)
+    updater = None
+    if update_every:
+        from ui.feeds import Updater
+
+        updater = Updater(engine, update_every)
+        atexit.register(updater.stop, 1.0)
+    demo = build_app(engine, updater)
     threading.Thread(target=_warm, args=(engine,), daemon=True, name="warm-up").start()
     demo.queue(default_concurrency_limit=CONCURRENCY)
     demo.launch(

@@ -2,11 +2,15 @@
 
 import click
 
+from ui.feeds import EVERY
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=7860, show_default=True, type=int, help="Port to listen on.")
-def chat_command(host: str, port: int) -> None:
+@click.option("--update-every", type=EVERY, default=None,
+              help="Update the followed feeds this often while serving (30m, 2h; at least 1m).")
+def chat_command(host: str, port: int, update_every: float | None) -> None:
     """Start the web chat (Gradio) on the indexed articles.
 
     \b
@@ -30,7 +34,8 @@ def chat_command(host: str, port: int) -> None:
             err=True,
         )
     try:
-        demo = launch(settings, host, port, auth=auth, prevent_thread_lock=True, quiet=True)
+        demo = launch(settings, host, port, auth=auth, prevent_thread_lock=True, quiet=True,
+                      update_every=update_every)
     except (CorpusError, IndexingError, StoreError) as err:
         raise UserError(str(err)) from None
     except OSError as err:

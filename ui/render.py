@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
 
 from assistant.models import MARKER, Answer, Citation, Source
 
@@ -59,10 +60,22 @@ def answer_html(
             return match.group(0)
         return "".join(cite_link(turn, n, titles[n]) for n in numbers)
 
-    # each line kept, as one HTML line (the chat's markdown leaves an HTML block alone)
-    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-    body = "<br>".join(MARKER.sub(link, html.escape(line)) for line in lines)
-    return f'<div class="answer{state}">{body}</div>'
+    # each line kept, as one HTML line (the chat's markdown leaves an HTML block alone); the
+    # lines of an answer of several facts ("- ...") as a list
+    out: list[str] = []
+    items: list[str] = []
+    for line in (" ".join(line.split()) for line in text.splitlines() if line.strip()):
+        linked = MARKER.sub(link, html.escape(line))
+        if line.startswith("- "):
+            items.append(f"<li>{linked[2:]}</li>")
+            continue
+        if items:
+            out.append(f"<ul>{''.join(items)}</ul>")
+            items = []
+        out.append(f"<p>{linked}</p>")
+    if items:
+        out.append(f"<ul>{''.join(items)}</ul>")
+    return f'<div class="answer{state}">{"".join(out)}</div>'
 
 
 def listing_html(answer: Answer, turn: int) -> str:
@@ -83,10 +96,28 @@ def listing_html(answer: Answer, turn: int) -> str:
     return f'<div class="answer listing"><p>{head}</p>{table}</div>'
 
 
-def draft_html(text: str) -> str:
-    """The reader's reply while it is written: plain text, markers unlinked, not yet checked."""
-    body = html.escape(" ".join(text.split())) or "Reading the passages…"
-    return f'<div class="answer draft streaming" title="not yet checked">{body}</div>'
+def waiting_html(stage: str, elapsed: float, draft: str = "") -> str:
+    """The answer's bubble while it is worked out: what is being done and for how long (the
+    seconds tick in the browser), and the model's draft so far, muted and labelled as not yet
+    checked: the checked answer replaces all of it, so nothing shown here reads as final."""
+    status = (
+        f'<div class="stage"><span class="spinner" aria-hidden="true"></span>'
+        f"{html.escape(stage)} · <span class=\"elapsed\" data-s=\"{elapsed:.1f}\">"
+        f"{elapsed:.0f} s</span></div>"
+    )
+    lines = [" ".join(line.split()) for line in draft.splitlines() if line.strip()]
+    if not lines:
+        return f'<div class="answer waiting" role="status">{status}</div>'
+    body = "<br>".join(html.escape(line) for line in lines)
+    return (
+        f'<div class="answer waiting" role="status">{status}<div class="draft" '
+        f'title="not yet checked"><span class="draft-tag">draft · checking</span>{body}</div></div>'
+    )
+
+
+def pending_html() -> str:
+    """The sources panel while a new question is answered: not the last answer's sources."""
+    return '<div class="sources-empty">Finding the passages for this question…</div>'
 
 
 def evidence_html(sources: Sequence[Source]) -> str:
@@ -114,15 +145,6 @@ def status_html(message: str, ok: bool) -> str:
     """The line under the uploader saying what happened to the file."""
     kind = "ok" if ok else "error"
     return f'<div class="status status-{kind}" role="status">{html.escape(message)}</div>'
-
-
-def word_prefixes(text: str, words_per_step: int = 3) -> Iterator[str]:
-    """Growing prefixes of `text`, cut at word boundaries, ending with `text` itself."""
-    spans = [m.end() for m in re.finditer(r"\S+", text)]
-    for i in range(words_per_step - 1, len(spans), words_per_step):
-        if spans[i] < len(text):
-            yield text[: spans[i]]
-    yield text
 
 
 def passage_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> str:
@@ -191,10 +213,19 @@ def _card(citation: Citation, article: tuple[str, str] | None, turn: int, active
         f'<header><span class="source-n">{citation.n}</span>'
         f'<span class="source-title">{html.escape(citation.title)}</span>{_dated(citation)}</header>'
         f'<p class="passage">{passage}</p>'
-        f"<footer><code>{html.escape(citation.article_id)}</code>{_link(citation)}"
+        f"<footer>{_origin(citation)}{_link(citation)}"
         f'<a class="open-article" href="#{source_id(turn, citation.n)}" '
         f'data-cite="{turn}:{citation.n}">Open article ›</a></footer></article>'
     )
+
+
+def _origin(citation: Citation) -> str:
+    """Where a source is from, as a reader names it: the outlet (its site) or, for a file
+    with no address, nothing more than the headline and date already say."""
+    host = urlsplit(citation.url).hostname if citation.url else None
+    if host:
+        return f'<span class="source-outlet">{html.escape(host.removeprefix("www."))}</span>'
+    return '<span class="source-outlet"></span>'
 
 
 def _dated(citation: Citation) -> str:
@@ -236,7 +267,7 @@ def article_html(citation: Citation | None, article: tuple[str, str] | None) -> 
         body = html.escape(text[:ARTICLE_CHARS]) + (" …" if len(text) > ARTICLE_CHARS else "")
     return (
         f'<div class="article"><div class="article-head"><span class="source-n">{citation.n}</span>'
-        f"<div><h3>{html.escape(title)}</h3><code>{html.escape(citation.article_id)}</code></div>"
+        f"<div><h3>{html.escape(title)}</h3>{_origin(citation)}{_dated(citation)}</div>"
         f'</div><div class="article-body">{body}</div></div>'
     )
 
@@ -250,10 +281,12 @@ def _window(length: int, start: int, end: int) -> tuple[int, int]:
     return lo, min(length, max(end + half, lo + ARTICLE_CHARS))
 
 
-def corpus_html(count: int, titles: Sequence[str], shown: int = 3) -> str:
-    """The short line saying what the corpus holds, with every headline one click away."""
+def corpus_html(count: int, titles: Sequence[str], shown: int = 3, updated: str = "") -> str:
+    """The short line saying what the corpus holds, with every headline one click away, and
+    when the followed feeds were last updated (`updated`), if they are."""
+    feeds = f' <span class="feeds-status">{html.escape(updated)}</span>' if updated else ""
     if count == 0:
-        return '<div class="corpus">No articles are indexed yet: add one below.</div>'
+        return f'<div class="corpus">No articles are indexed yet: add one below.{feeds}</div>'
     noun = "article" if count == 1 else "articles"
     named = "; ".join(f"<i>{html.escape(_clip(t, 70))}</i>" for t in titles[:shown])
     more = f" and {count - shown} more" if count > shown else ""
@@ -261,7 +294,7 @@ def corpus_html(count: int, titles: Sequence[str], shown: int = 3) -> str:
     rest = f"<li>… and {count - len(titles)} more</li>" if count > len(titles) else ""
     return (
         f'<details class="corpus"><summary>Answers come from <b>{count} news {noun}</b>: '
-        f"{named}{more}.</summary><ul>{items}{rest}</ul></details>"
+        f"{named}{more}.{feeds}</summary><ul>{items}{rest}</ul></details>"
     )
 
 

@@ -43,7 +43,21 @@ details.corpus ul { margin: .4rem 0 0 1.2rem; max-height: 12rem; overflow: auto;
   border-color: var(--color-accent); outline: none;
 }
 #chat .streaming::after { content: "▍"; margin-left: .15em; color: var(--color-accent); }
-#chat .draft { color: var(--body-text-color-subdued); }
+#chat .answer p { margin: 0 0 .35rem; }
+#chat .answer ul { margin: .2rem 0 .2rem 1.1rem; padding: 0; }
+#chat .answer li { margin: .15rem 0; }
+#chat .stage { color: var(--body-text-color-subdued); font-size: .92rem; display: flex; align-items: center; gap: .45rem; }
+#chat .spinner {
+  width: .8rem; height: .8rem; border-radius: 50%; flex: none;
+  border: 2px solid var(--border-color-primary); border-top-color: var(--color-accent);
+  animation: assistant-spin .9s linear infinite;
+}
+@keyframes assistant-spin { to { transform: rotate(360deg); } }
+#chat .draft { color: var(--body-text-color-subdued); opacity: .8; margin-top: .35rem; font-size: .93rem; }
+#chat .draft-tag {
+  display: block; font-size: .7rem; font-weight: 700; text-transform: uppercase;
+  letter-spacing: .05em; margin-bottom: .15rem;
+}
 .muted { color: var(--body-text-color-subdued); }
 .evidence-list ol { padding-left: 1.2rem; }
 .evidence-list blockquote { margin: .2rem 0 .6rem; font-size: .9rem; }
@@ -51,6 +65,8 @@ details.corpus ul { margin: .4rem 0 0 1.2rem; max-height: 12rem; overflow: auto;
 #chat .refusal p { margin: .25rem 0 0; }
 #chat table.listing { border-collapse: collapse; margin-top: .4rem; font-size: .9em; }
 #chat table.listing th, #chat table.listing td { border-bottom: 1px solid var(--border-color-primary); padding: .2rem .5rem; text-align: left; vertical-align: top; }
+#chat table.listing td:first-child, #chat table.listing th:first-child { white-space: nowrap; width: 1%; }
+#chat table.listing td:nth-child(3), #chat table.listing th:nth-child(3) { white-space: nowrap; min-width: 6.5em; }
 .refusal-tag {
   display: inline-block; font-style: normal; font-size: .75rem; font-weight: 700;
   text-transform: uppercase; letter-spacing: .05em; padding: .05rem .5rem; border-radius: 1rem;
@@ -69,6 +85,9 @@ details.corpus ul { margin: .4rem 0 0 1.2rem; max-height: 12rem; overflow: auto;
 
 .chat-tools { align-items: center; gap: .75rem; }
 .hint { color: var(--body-text-color-subdued); font-size: .85rem; }
+#question-count { margin-left: 1rem; font-variant-numeric: tabular-nums; }
+#question-count.full { color: #b45309; font-weight: 600; }
+.source-outlet { color: var(--body-text-color-subdued); }
 
 .side { gap: .5rem !important; }
 .panel-title {

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from index.corpus import FILE_SUFFIXES, Article, article_from_text, page_article
+from index.corpus import FILE_SUFFIXES, Article, article_from_text, page_article, write_article
 from index.html import HTML_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -167,18 +165,9 @@ def _stem_taken(corpus_dir: Path, stem: str) -> bool:
 
 
 def _write_new(corpus_dir: Path, name: str, data: bytes) -> Path:
-    corpus_dir.mkdir(parents=True, exist_ok=True)
     target = corpus_dir / name
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=corpus_dir)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        if target.exists():  # checked under the lock just before; never overwrite
-            raise UploadRejected(f"an article named {target.stem} already exists")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_article(target, data, replace=False)  # checked under the lock just before
+    except FileExistsError:
+        raise UploadRejected(f"an article named {target.stem} already exists") from None
     return target
