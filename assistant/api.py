@@ -7,17 +7,20 @@ from assistant.models import Answer
 from assistant.settings import Settings
 
 
-def answer(question: str, history=None, *, settings: Settings | None = None) -> Answer:
+def answer(
+    question: str, history=None, *, article: str | None = None, settings: Settings | None = None
+) -> Answer:
     """Answer from the indexed articles, citing each claim; refuse when they don't say.
 
     `history` is the conversation so far, as (user, assistant) pairs or role/content messages;
-    a follow-up is rewritten into a standalone question with it. The index is built on first
-    use if there is none.
+    a follow-up is rewritten into a standalone question with it. `article` is the one article
+    a request is about ("Summarize this article"). The index is built on first use if there
+    is none.
     """
     from assistant.engine import get_engine
 
     question = clean_question(question)
-    return get_engine(settings).answer(question, history)
+    return get_engine(settings).answer(question, history, article=article)
 
 
 def clean_question(question: str) -> str:
@@ -45,7 +48,9 @@ def article_text(article_id: str, *, settings: Settings | None = None) -> str:
     return texts[article_id][1]
 
 
-def answer_stream(question: str, history=None, *, settings: Settings | None = None):
+def answer_stream(
+    question: str, history=None, *, article: str | None = None, settings: Settings | None = None
+):
     """`answer()` as it happens, for the web chat and the CLI.
 
     Yields `Retrieved` (the numbered evidence passages) once retrieval is done, `Token`s as the
@@ -55,4 +60,4 @@ def answer_stream(question: str, history=None, *, settings: Settings | None = No
     from assistant.engine import get_engine
 
     question = clean_question(question)
-    yield from get_engine(settings).stream(question, history)
+    yield from get_engine(settings).stream(question, history, article=article)

@@ -118,14 +118,20 @@ class Engine:
                 )
             return self._retriever
 
-    def answer(self, question: str, history=None, cancel: Cancel | None = None) -> Answer:
+    def answer(
+        self, question: str, history=None, cancel: Cancel | None = None,
+        article: str | None = None,
+    ) -> Answer:
         """The checked answer (the last event of `stream`)."""
-        for event in self.stream(question, history, cancel):
+        for event in self.stream(question, history, cancel, article):
             if isinstance(event, Done):
                 return event.answer
         raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
-    def stream(self, question: str, history=None, cancel: Cancel | None = None) -> Iterator[Event]:
+    def stream(
+        self, question: str, history=None, cancel: Cancel | None = None,
+        article: str | None = None,
+    ) -> Iterator[Event]:
         """Retrieved, then Token after Token as the reader copies, then Done(answer); `Stage`s
         between them say what it is doing (waiting for the model: its place in the queue).
 
@@ -141,7 +147,7 @@ class Engine:
         cut = f"The question was cut to its first {most:,} characters." if len(question) > most else ""
         events: queue.Queue = queue.Queue()
         worker = threading.Thread(
-            target=self._work, args=(question[:most], history, cancel, events.put, cut),
+            target=self._work, args=(question[:most], history, cancel, events.put, cut, article),
             daemon=True, name="answer",
         )
         worker.start()
@@ -156,7 +162,9 @@ class Engine:
         finally:
             cancel.set("stopped")  # a no-op once answered; else the caller left: stop the work
 
-    def _work(self, question: str, history, cancel: Cancel, put, cut: str = "") -> None:
+    def _work(
+        self, question: str, history, cancel: Cancel, put, cut: str = "", article=None
+    ) -> None:
         """One question, start to answer, its events `put` for the caller as they come;
         `cut` says how the question was cut, if it was."""
         reader = None
@@ -170,7 +178,7 @@ class Engine:
                 )
             composer = Composer(retriever.keywords, self.settings)
             for event in path.stream(
-                question, history, retriever, reader, composer, self.settings
+                question, history, retriever, reader, composer, self.settings, article
             ):
                 if cancel.why == "stopped" and not isinstance(event, Done):
                     continue  # nobody is listening for the rest

@@ -38,6 +38,8 @@ class Kind(StrEnum):
     UNSURE = "unsure"  # a refusal that shows the closest passage as that (`Answer.closest`)
     REFUSAL = "refusal"  # the articles don't say
     LISTING = "listing"  # a question about the corpus, answered from the index: one row per article
+    TIMELINE = "timeline"  # a story in order: dated events, each an article's sentence
+    SUMMARY = "summary"  # an article or a story in brief: its central sentences
 
 
 @dataclass(frozen=True)

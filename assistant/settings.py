@@ -174,6 +174,29 @@ class Settings(BaseSettings):
         description="Most seconds of model time one question may take, from its turn at the "
         "model; past it, what was decided is the answer, marked partial.",
     )
+    story_candidates: int = Field(
+        80, ge=10, le=500,
+        description="Passages a timeline or a summary of a story searches among.",
+    )
+    story_share: float = Field(
+        0.6, gt=0, le=1,
+        description="For a timeline or a story summary: passages scoring at least this share "
+        "of the best are about the story.",
+    )
+    timeline_events: int = Field(
+        8, ge=1, le=50,
+        description="Most events a timeline lists; it says how many more there are and from "
+        "when to when.",
+    )
+    timeline_per_article: int = Field(
+        2, ge=1, le=20, description="Most events a timeline takes from one article."
+    )
+    summary_sentences: int = Field(5, ge=1, le=20, description="Sentences in a summary.")
+    summary_diversity: float = Field(
+        0.5, ge=0, le=2,
+        description="A summary's sentences are taken by centrality less this times the "
+        "likeness to one already taken (maximal marginal relevance).",
+    )
     followup: Literal["rewrite", "model"] = Field(
         "model",
         description="How a follow-up becomes the standalone question retrieval searches for: "

@@ -34,10 +34,10 @@ def run_bench(
     Last (so the model's 1 GB joins the process after every other figure was taken), the reader
     beside the naive llama-index pipeline with the same model on `reader_sample` eval questions.
     """
-    if importlib.util.find_spec("llama_index.vector_stores.chroma") is None:
+    if not _installed("llama_index.vector_stores.chroma"):
         raise BenchError(
             "the naive baseline needs llama-index-vector-stores-chroma: "
-            "pip install -e '.[bench]' (or pip install llama-index-vector-stores-chroma)"
+            "pip install llama-index-vector-stores-chroma"
         )
     began = time.perf_counter()
     load = os.getloadavg()
@@ -104,3 +104,12 @@ def naive_build(corpus: Path, workdir: Path, questions) -> dict:
 def naive_cold_start(data: Path) -> float:
     run = [sys.executable, "-m", "benchmarks.naive", "ask", str(data), product.COLD_QUESTION]
     return round(timed_run(run, child_env())[0], 2)
+
+
+def _installed(module: str) -> bool:
+    """Whether a module can be imported; find_spec of a dotted name raises, rather than
+    answering None, when a parent package is missing."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False

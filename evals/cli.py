@@ -53,6 +53,39 @@ def _dedupe(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _stories(base, backend: str, split: str | None, json_path: Path | None) -> None:
+    """Timelines and summaries: the seeds' items on the seeds, the export's on the export."""
+    from evals import stories
+
+    items = stories.select(stories.load_items(), split=split)
+    out: dict = {}
+    for name in stories.CORPORA:
+        chosen = [i for i in items if i.corpus == name]
+        if not chosen:
+            continue
+        corpus = prepare_eval_corpus(name, base.data_dir)
+        settings = base.model_copy(update={"backend": backend, **corpus.settings_update()})
+        click.echo(f"asking {len(chosen)} {name} items", err=True)
+        summary, results = stories.run(settings, chosen, progress=lambda m: click.echo(m, err=True))
+        click.echo(f"{name}:\n" + stories.format_table(summary))
+        out[name] = {"summary": summary, "items": results}
+    questions = stories.existing_questions()
+    wrong = stories.false_triggers(questions, _story_kind)
+    click.echo(f"existing eval questions taken for a timeline or summary: {len(wrong)} of "
+               f"{len(questions)}" + "".join(f"\n  {w}" for w in wrong))
+    out["false_triggers"] = wrong
+    if json_path:
+        json_path.write_text(json.dumps(out, indent=2), encoding="utf-8")
+        click.echo(f"wrote {json_path}", err=True)
+
+
+def _story_kind(question: str) -> str | None:
+    from assistant.pipeline.story import parse
+
+    story = parse(question)
+    return story.kind if story else None
+
+
 def _newsdated(settings, set_path: Path, json_path: Path | None) -> None:
     from evals import newsdated
 
@@ -73,7 +106,8 @@ def _newsdated(settings, set_path: Path, json_path: Path | None) -> None:
 
 
 @click.command("eval")
-@click.option("--corpus", "corpus_name", type=click.Choice(CORPORA), default=SEEDS, show_default=True,
+@click.option("--corpus", "corpus_name", type=click.Choice((*CORPORA, "stories")), default=SEEDS,
+              show_default=True,
               help="Which corpus and eval set: the seeds (the configured corpus), or a corpus "
                    "prepared under <data dir>/evals/NAME/ with its own index.")
 @click.option("--backend", "backends", multiple=True, metavar="NAME",
@@ -101,6 +135,12 @@ def eval_command(corpus_name: str, backends: tuple[str, ...], json_path: Path | 
     base = Settings()
     _check_backends(backends)
     names = _dedupe(backends) or (base.backend,)
+    if corpus_name == "stories":  # timelines and summaries, on the seeds and on the export
+        try:
+            _stories(base, names[0], only_split, json_path)
+        except CorpusUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+        return
     try:
         corpus = prepare_eval_corpus(corpus_name, base.data_dir)
     except CorpusUnavailable as exc:

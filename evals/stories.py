@@ -339,11 +339,7 @@ def answer_with(settings) -> AnswerFn:
     get_engine(settings).ensure_index()
 
     def ask(question: str, article: str | None = None):
-        if article is None:
-            return answer(question, settings=settings)
-        # HOOK for the lead: how the UI's Summarize action names its source to answer() is not
-        # defined yet. Until answer() takes `article=`, such an item fails with a TypeError,
-        # recorded as its error (and scored as no answer).
+        # `article`: the source a request is about, as the chat's Summarize action names it
         return answer(question, settings=settings, article=article)
 
     return ask

@@ -38,6 +38,12 @@ def plain_words(text: str) -> list[str]:
     return [w.lower() for w in WORD.findall(text) if w[0].isalnum()]
 
 
+def overlap(a: str, b: str) -> float:
+    """Shared words over all words (Jaccard): how far two sentences say the same thing."""
+    wa, wb = set(plain_words(a)), set(plain_words(b))
+    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+
+
 def number(word: str) -> str:
     """A number word as digits ("five" -> "5"), anything else as it is."""
     return NUMBER_WORDS.get(word.lower(), word)

@@ -55,7 +55,7 @@ def blocking(built_index, monkeypatch):
 def test_a_caller_that_stops_listening_frees_the_model(blocking):
     engine, reader = blocking
     events = engine.stream(QUESTION)
-    for event in events:
+    for _event in events:
         if reader.started.is_set():
             break
     reader.started.wait(10)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from assistant.llm.base import Prompt, Reader, Usage, data
-from assistant.pipeline.evidence import Line
+from assistant.pipeline.evidence import Line, statement
 from assistant.pipeline.ground import Grounded
 from assistant.pipeline.kinds import holds_kind
 from index.units import Unit
@@ -178,7 +178,7 @@ def keep_facts(
     kept, dropped = [], []
     for g in grounded:
         unit = g.line.unit
-        if not _statement(unit):
+        if not statement(unit):
             dropped.append((g, "not a statement"))
         elif who is not None and not said_by(unit, who, before(unit)):
             dropped.append((g, f"not {who}'s words"))
@@ -198,10 +198,3 @@ def said_by(unit: Unit, who: str, earlier: Sequence[Unit]) -> bool:
     if others - {name} - _NOT_NAMES:
         return False
     return any(named.search(u.text) for u in earlier[-2:])
-
-
-def _statement(unit: Unit) -> bool:
-    text = unit.text.strip()
-    if unit.kind == "header" or text == unit.title or text.endswith("?"):
-        return False
-    return len(text.split()) >= 4

@@ -207,3 +207,11 @@ def count_tokens(text: str) -> int:
     per cent of the packaged model's own count on news text, and the same evidence for every
     backend (the composer without a model reads what the model would have read)."""
     return len(_cl100k().encode(text, disallowed_special=()))
+
+
+def statement(unit: Unit, min_words: int = 4) -> bool:
+    """A sentence that says something: not a headline, a question or a fragment."""
+    text = unit.text.strip()
+    if unit.kind == "header" or text == unit.title or text.endswith("?"):
+        return False
+    return len(text.split()) >= min_words

@@ -38,14 +38,22 @@ from assistant.models import (
     Token,
     Trace,
 )
-from assistant.pipeline import when
+from assistant.pipeline import story, when
 from assistant.pipeline.decide import Candidate, Decision, Verdict, choose, keep_facts, weigh
 from assistant.pipeline.evidence import Evidence, budget_for, count_tokens, gather
 from assistant.pipeline.ground import ground
 from assistant.pipeline.kinds import events, several, speaker, wanted
 from assistant.pipeline.plan import Ask, History, condensed, plan
 from assistant.pipeline.read import Reply, read, read_facts
-from assistant.pipeline.write import REFUSAL, PartAnswer, write, write_listing
+from assistant.pipeline.write import (
+    REFUSAL,
+    PartAnswer,
+    Written,
+    short_date,
+    write,
+    write_listing,
+    write_story,
+)
 from assistant.settings import Settings
 from index.units import Unit
 from search import listing
@@ -82,10 +90,12 @@ def stream(
     reader: Reader | None,
     composer: Composer,
     settings: Settings,
+    article: str | None = None,
 ) -> Iterator[Event]:
     """`reader` None: the extractive composer reads alone (no model installed, or chosen). A
     reader's calls may raise `Cancelled` (the question stopped, or its model time out): what
-    was decided by then is the answer, marked partial."""
+    was decided by then is the answer, marked partial. `article`: the one article a request
+    is about ("Summarize this article" on a source)."""
     started = time.perf_counter()
     planned = plan(question, history, settings.max_parts)
     # a question about the corpus (in a conversation too, "him" filled in from the last turn):
@@ -93,6 +103,12 @@ def stream(
     asked = listing.parse(planned.resolved)
     if asked is not None:
         yield Done(_listing(listing.find(asked, retriever.keywords, settings.list_cap)))
+        return
+    # a timeline or a summary: chosen by code from the index, no model
+    wanted_story = story.parse(planned.resolved, article)
+    if wanted_story is not None:
+        yield Stage("Gathering the story")
+        yield Done(_story(wanted_story, retriever, settings, started))
         return
     stats = Stats()
     if history and settings.followup == "model" and reader is not None and len(planned.asks) == 1:
@@ -343,6 +359,79 @@ def _part_stats(ask: Ask, decision: Decision) -> PartStats:
         ask.asked, decision.verdict.value, decision.candidate.source, s.grounded, s.adds, s.kind,
         None if s.p_yes is None else round(s.p_yes, 4), decision.candidates,
     )
+
+
+def _story(wanted: story.Story, retriever: Retriever, settings: Settings, started: float) -> Answer:
+    """A timeline or a summary, its sentences chosen by `story` and written a line each."""
+    keywords = retriever.keywords
+    article = wanted.article or (story.titled(wanted.topic, keywords) if wanted.kind == "summary" else None)
+    if article is not None:  # one article: its central sentences, in its order
+        units = [u for u in keywords.article_chunks(article) if u.kind != "header"]
+        chosen = story.central(
+            units, retriever.store.vectors, settings.summary_sentences,
+            settings.summary_diversity, _like(retriever, units[0].title if units else ""),
+        )
+        picked = [story.Picked(u, u.date, False) for u in sorted(chosen, key=lambda u: u.ordinal)]
+        written = write_story(picked, Kind.SUMMARY, dated=False)
+        searched, retrieved = (units[0].title if units else article), [article]
+    else:
+        period = when.period(wanted.topic, keywords.newest)
+        searched = when.topic(wanted.topic, period)
+        ranked = retriever.find(searched, settings.story_candidates, period).ranked()
+        retrieved = list(dict.fromkeys(s.hit.article_id for s in ranked))
+        if wanted.kind == "timeline":
+            written = _timeline(ranked, settings)
+        else:
+            written = _story_summary(ranked, retriever, settings)
+    return Answer(
+        written.text, written.citations, written.refused, question=searched,
+        retrieved=retrieved, backend="index", kind=written.kind,
+        stats=Stats(answer_s=round(time.perf_counter() - started, 3)),
+    )
+
+
+def _like(retriever: Retriever, title: str) -> Callable[[Unit], float]:
+    """How close a sentence is to its article's headline (cosine): what the article is about,
+    as its editor put it, weighs a summary's choice beside centrality."""
+    vector = retriever.encoder.encode_one(title)
+    return lambda unit, v: max(float(v @ vector), 0.0)
+
+
+def _timeline(ranked: Sequence[Scored], settings: Settings) -> Written:
+    """The events most about the topic, in the order they happened; how many more there are,
+    and from when to when; and, for undated articles, that the order is uncertain."""
+    events = story.events(
+        ranked, when.event_date, when.weekday, share=settings.story_share,
+        same_fact=settings.same_fact, per_article=settings.timeline_per_article,
+    )
+    shown = story.in_order(events[: settings.timeline_events])
+    more = ""
+    if len(events) > len(shown):
+        rest = [e.date for e in events[len(shown):] if e.date]
+        span = f" from {short_date(min(rest))} to {short_date(max(rest))}" if rest else ""
+        more = f"{len(events) - len(shown)} more events{span}: ask about a period."
+    dated = any(e.date for e in shown)
+    note = "" if dated else (
+        "These articles carry no dates: the events are ordered by the weekdays they name, "
+        "else as their articles tell them, which may not be the order they happened in."
+    )
+    return write_story(shown, Kind.TIMELINE, dated=dated, more=more, note=note)
+
+
+def _story_summary(ranked: Sequence[Scored], retriever: Retriever, settings: Settings) -> Written:
+    """The coverage of a topic in brief: the most central of the sentences most about it,
+    weighted by how much they are, one from each few reports that say the same, by date."""
+    if not ranked:
+        return write_story([], Kind.SUMMARY, dated=True)
+    best = ranked[0].fused or 1.0
+    about = [s for s in ranked if s.fused >= settings.story_share * best]
+    weight = {s.hit.chunk_id: s.fused / best for s in about}
+    chosen = story.central(
+        [s.hit for s in about], retriever.store.vectors, settings.summary_sentences,
+        settings.summary_diversity, lambda unit, v: weight[unit.chunk_id],
+    )
+    picked = sorted((story.Picked(u, u.date, False) for u in chosen), key=lambda p: p.date or "")
+    return write_story(picked, Kind.SUMMARY, dated=any(p.date for p in picked))
 
 
 def _listing(listed: listing.Listed) -> Answer:

@@ -20,7 +20,7 @@ import re
 from dateutil.relativedelta import relativedelta
 
 from search.period import Period
-from search.text import MONTH_ABBREVIATIONS, MONTHS
+from search.text import MONTH_ABBREVIATIONS, MONTHS, WEEKDAYS
 
 _MONTHS = "|".join(sorted({*MONTHS, *MONTH_ABBREVIATIONS}, key=len, reverse=True))
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
@@ -145,3 +145,59 @@ def spoken(date: str) -> str:
     """An ISO date as an answer says it: "30 March 2017"."""
     day = dt.date.fromisoformat(date)
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+# the date a sentence gives its event, read against the report's date: "on Tuesday", "on 14
+# March", "yesterday", "last week"
+_WEEKDAY = "|".join(WEEKDAYS)
+_GIVEN = re.compile(
+    rf"\b(?:on\s+)?(?P<weekday>{_WEEKDAY})\b"
+    rf"|\b(?P<named>{_DAY}\s+(?:of\s+)?(?:{_MONTHS})\.?(?:,?\s+{_YEAR})?"
+    rf"|(?:{_MONTHS})\.?\s+{_DAY}(?:,?\s+{_YEAR})?)\b"
+    r"|\b(?P<relative>yesterday|today|last\s+(?:night|week|month))\b",
+    re.I,
+)
+_AHEAD = re.compile(r"\b(?:will|next|upcoming|is\s+due|are\s+due|scheduled)\b", re.I)
+_BACK = {"yesterday": relativedelta(days=-1), "today": relativedelta(), "last night": relativedelta(days=-1),
+         "last week": relativedelta(weeks=-1), "last month": relativedelta(months=-1)}
+
+
+def event_date(text: str, reported: str | None) -> tuple[str | None, bool]:
+    """The date a sentence gives what it reports, as ISO, and whether the sentence gave it:
+    the first weekday, day and month, or "yesterday"/"last week" in it, resolved against the
+    report's date `reported` by dateutil (a weekday is the last one on or before the report,
+    the next one after it when the sentence looks ahead); else the report's date (False)."""
+    if reported is None:
+        return None, False
+    day = dt.date.fromisoformat(reported)
+    m = _GIVEN.search(text)
+    if m is None:
+        return reported, False
+    if m.group("weekday"):
+        index = [w.lower() for w in WEEKDAYS].index(m.group("weekday").lower())
+        ahead = bool(_AHEAD.search(text[: m.start()]))
+        step = relativedelta(days=+1, weekday=index) if ahead else relativedelta(weekday=_last(index))
+        return (day + step).isoformat(), True
+    if m.group("relative"):
+        return (day + _BACK[" ".join(m.group("relative").lower().split())]).isoformat(), True
+    span = _span(m.group("named"), day)
+    if span is None:
+        return reported, False
+    start = span[0]
+    if start > day and not re.search(_YEAR, m.group("named")):
+        start = start - relativedelta(years=1)  # "on 28 December" in a January report
+    return start.isoformat(), True
+
+
+def weekday(text: str) -> int | None:
+    """The weekday a sentence names first (0 is Monday), or None: what orders the events of
+    undated reports of one week."""
+    m = re.search(rf"\b({_WEEKDAY})\b", text, re.I)
+    return [w.lower() for w in WEEKDAYS].index(m.group(1).lower()) if m else None
+
+
+def _last(index: int):
+    """dateutil's weekday, as the last one on or before a day (TU(-1))."""
+    from dateutil.relativedelta import weekdays
+
+    return weekdays[index](-1)

@@ -16,6 +16,7 @@ A span that is most of its sentence is shown as the sentence.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,10 +25,11 @@ from assistant.models import Citation, Kind
 from assistant.pipeline.decide import Verdict
 from assistant.pipeline.evidence import Line
 from assistant.pipeline.ground import Grounded
+from assistant.pipeline.story import Picked
 from assistant.pipeline.when import spoken
 from index.units import Unit
 from search.listing import Listed
-from search.text import number, plain_words
+from search.text import MONTH_ABBREVIATIONS, number, overlap, plain_words
 
 REFUSAL = (
     "The articles don't say. I found nothing in the indexed articles that answers this question."
@@ -182,7 +184,7 @@ def _listed(
     by article (its source), each in the article's order."""
     facts: list[list[Grounded]] = []
     for g in grounded:
-        same = next((f for f in facts if _overlap(f[0].text, g.text) >= same_fact), None)
+        same = next((f for f in facts if overlap(f[0].text, g.text) >= same_fact), None)
         if same is None:
             facts.append([g])
         elif g.line.passage.article_id not in {x.line.passage.article_id for x in same}:
@@ -202,12 +204,6 @@ def _listed(
         markers = "".join(f"[{marker(g.line, capped=False)}]" for g in f)
         out.append(f"- {f[0].text} {markers}")
     return out
-
-
-def _overlap(a: str, b: str) -> float:
-    """Shared words over all words (Jaccard): how far two sentences say the same thing."""
-    wa, wb = set(plain_words(a)), set(plain_words(b))
-    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
 def _newer(grounded: Sequence[Grounded], marker) -> str:
@@ -282,3 +278,30 @@ def write_listing(listed: Listed) -> Written:
 def _listed_line(c: Citation) -> str:
     dated = f" ({c.date})" if c.date else ""
     return f"- {c.title}{dated} [{c.n}]"
+
+
+def write_story(
+    picked: Sequence[Picked], kind: Kind, *, dated: bool, more: str = "", note: str = ""
+) -> Written:
+    """A timeline or a summary: a line per chosen sentence, each with the marker of every
+    report that gives it; a timeline's lines dated ("14 Mar 2017: ..."), a summary of a
+    story's with each report's date. `more` and `note` are said after the list."""
+    if not picked:
+        return Written(REFUSAL, [], Kind.REFUSAL)
+    citations: list[Citation] = []
+    lines = []
+    for p in picked:
+        markers = ""
+        for unit in (p.unit, *p.also):
+            citations.append(citation(unit, len(citations) + 1, 1.0))
+            markers += f"[{len(citations)}]"
+        when = short_date(p.date) if dated and p.date else ""
+        lines.append(f"- {when}: {p.unit.text} {markers}" if when else f"- {p.unit.text} {markers}")
+    tail = [t for t in (more, note) if t]
+    return Written("\n".join(lines + tail), citations, kind)
+
+
+def short_date(iso: str) -> str:
+    """An ISO date as a timeline line starts: "14 Mar 2017"."""
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {MONTH_ABBREVIATIONS[day.month - 1]} {day.year}"
