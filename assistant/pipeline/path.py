@@ -89,7 +89,10 @@ def stream(
     # the index answers it, whole
     asked = listing.parse(planned.resolved)
     if asked is not None:
-        yield Done(_listing(listing.find(asked, retriever.keywords, settings.list_cap)))
+        yield Done(_listing(listing.find(
+            asked, retriever.keywords, settings.list_cap, settings.list_variant_ratio,
+            settings.list_variant_min_length, settings.list_variant_y_length,
+        )))
         return
     stats = Stats()
     asks = planned.asks
