@@ -233,6 +233,29 @@ class Settings(BaseSettings):
         description="Most articles listed for a question about the corpus ('Which articles "
         "mention X?'); the count is always given.",
     )
+    list_variant_ratio: float = Field(
+        94.0, ge=0, le=100,
+        description="For a question about the corpus, a word of the topic written as a name "
+        "(capitalised, not an acronym) also matches the indexed words spelt close to it: "
+        "compared with accents folded (and y/i, see list_variant_y_length), at or above this "
+        "rapidfuzz ratio (100: only those equal so; 94: also one letter more or fewer in a name "
+        "of 8 letters or more). Measured on the NewsArticles export (python -m "
+        "benchmarks.fuzzy_names): at 93 and below other people's names come in (Cameroon for "
+        "Cameron, Orville for Oroville).",
+    )
+    list_variant_min_length: int = Field(
+        5, ge=1,
+        description="Names shorter than this many letters match only as written ('Bush' never "
+        "'Rush', 'José' never 'Jose'); 99: no spelling variants (a particle before a hyphen, "
+        "'al-', may still be left out).",
+    )
+    list_variant_y_length: int = Field(
+        6, ge=1,
+        description="In the ending of a name this many letters long, y and i are one letter "
+        "('Sergey', 'Sergei'), and anywhere in a longer one ('Zelensky', 'Zelenskyy', "
+        "'Zelenskiy'; 'Tatyana', 'Tatiana'); in shorter names they tell names apart (Smyth and "
+        "Smith, Bryan and Brian, Henry and Henri).",
+    )
     export_columns: dict[str, str] | None = Field(
         None,
         description="For a CSV or JSONL export whose columns aren't named as usual: which column "

@@ -132,6 +132,19 @@ class KeywordIndex:
         vocab = tok.get_vocab_dict()
         return {s for s in (tok.stemmer(w) for w in words) if s not in vocab}
 
+    @functools.cached_property
+    def vocabulary(self) -> dict[str, int]:
+        """Every word the indexed passages hold, lower case as written (accents kept), with
+        the term id of its stem: what a spelling variant of a name is looked up in."""
+        tok = self._tokenizer
+        sids = tok.stem_to_sid
+        found = {}
+        for word, stemmed in tok.word_to_stem.items():
+            sid = sids.get(stemmed)
+            if sid is not None and sid in self.idf and word not in tok.stopwords:
+                found[word] = sid
+        return found
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk (in `chunks` order) for query."""
         if not len(self.chunks):

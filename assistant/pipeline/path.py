@@ -102,7 +102,10 @@ def stream(
     # the index answers it, whole
     asked = listing.parse(planned.resolved)
     if asked is not None:
-        yield Done(_listing(listing.find(asked, retriever.keywords, settings.list_cap)))
+        yield Done(_listing(listing.find(
+            asked, retriever.keywords, settings.list_cap, settings.list_variant_ratio,
+            settings.list_variant_min_length, settings.list_variant_y_length,
+        )))
         return
     # a timeline or a summary: chosen by code from the index, no model
     wanted_story = story.parse(planned.resolved, article)

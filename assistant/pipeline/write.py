@@ -260,14 +260,18 @@ def write_listing(listed: Listed) -> Written:
     count, cap = listed.count, listed.cap
     said = "article mentions" if count == 1 else "articles mention"
     first = "newest" if listed.dated else "with the most mentions"
+    # the other spellings of a name that were counted are said: "Zelensky (also spelt Zelenskyy)"
+    topic = listed.topic + (
+        f" (also spelt {', '.join(listed.spellings)})" if count and listed.spellings else ""
+    )
     if count == 0:
         text = f"No article mentions {listed.topic}."
     elif listed.count_only:  # the count first; a capped list says it is part of it
-        text = f"{count} {said} {listed.topic}." + (
+        text = f"{count} {said} {topic}." + (
             f" The {cap} {first} are listed:" if count > cap else ""
         )
     else:
-        text = f"{count} {said} {listed.topic}" + (
+        text = f"{count} {said} {topic}" + (
             f"; the {cap} {first} are listed:" if count > cap else ":"
         )
     if citations:
