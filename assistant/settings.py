@@ -136,6 +136,12 @@ class Settings(BaseSettings):
         description="Most prompt tokens the evidence passages may take (a prompt token costs "
         "~20 ms on 2 cores).",
     )
+    facts_reader: bool = Field(
+        True,
+        description="Read a question whose answer is several facts (what someone said, the "
+        "objections, why, what happened) as a choice of sentences, answered with a list; off, "
+        "every question is read for one copied phrase, as before issue 31 (for measuring).",
+    )
     facts_evidence_units: int = Field(
         10, ge=1, le=40,
         description="For a question whose answer is several facts: best units made evidence "

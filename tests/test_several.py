@@ -182,3 +182,13 @@ def test_a_several_facts_question_the_articles_do_not_answer_is_refused(scripted
     scripted.say(chooser("no sentence holds this"))
     result = answer("What did the Pope say about the negotiations?")
     assert result.refused and not result.citations
+
+
+def test_a_sentence_one_part_listed_is_not_listed_again_for_the_next():
+    shared = _grounded("Xi affirmed support for all efforts that work towards peace.", "a", 10)
+    first = PartAnswer("What did Macron seek?", Verdict.ANSWER, (shared,), several=True)
+    second = PartAnswer("How did Xi respond?", Verdict.ANSWER, (shared,), several=True)
+    written = write([first, second], form="quote", max_citations=3, quote_share=0.6,
+                    max_facts=5, same_fact=0.6)
+    assert written.text.count(shared.text) == 1
+    assert written.text.splitlines()[-1] == "The articles don't say more: How did Xi respond?"

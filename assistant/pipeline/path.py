@@ -126,7 +126,7 @@ def stream(
     yield Stage("Searching the articles")
     searches = [_search(retriever, ask, settings) for ask in asks]
     # a part whose answer is several facts is read as a choice of sentences (with a model)
-    facts = [reader is not None and several(a.asked) for a in asks]
+    facts = [reader is not None and settings.facts_reader and several(a.asked) for a in asks]
     evidence = gather(
         searches[0].topic,
         [s.ranked for s in searches],

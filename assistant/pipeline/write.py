@@ -93,7 +93,7 @@ def write(
     citations: list[Citation] = []
 
     def marker(line: Line, capped: bool = True) -> int | None:
-        key = (line.passage.article_id, line.unit.start)
+        key = _key(line)
         if key not in numbers:
             if capped and len(citations) >= max_citations:
                 return None
@@ -102,6 +102,7 @@ def write(
         return numbers[key]
 
     lines = []
+    listed: set[tuple[str, int]] = set()  # the sentences lists of earlier parts gave
     several = len(parts) > 1
     for part in parts:
         if part.verdict is not Verdict.ANSWER or not part.grounded:
@@ -111,7 +112,12 @@ def write(
         if part.several:
             if several:
                 lines.append(part.asked)
-            lines += _listed(grounded, marker, max_facts, same_fact, events=part.events)
+            # a sentence another part of the question listed already is not listed again
+            fresh = tuple(g for g in grounded if _key(g.line) not in listed)
+            listed.update(_key(g.line) for g in fresh)
+            lines += _listed(fresh, marker, max_facts, same_fact, events=part.events) or [
+                f"{NOT_SAID} more: {part.asked}"
+            ]
             continue
         if part.recent:  # "the latest": newest report first (stable: undated keep their order)
             grounded = tuple(sorted(grounded, key=lambda g: g.line.unit.date or "", reverse=True))
@@ -173,6 +179,10 @@ def _coordinated(g: Grounded) -> str:
     while (m := _NAME_BEFORE.search(text[:a])) is not None and m.start() < a:
         a = m.start()
     return text[a:b]
+
+
+def _key(line: Line) -> tuple[str, int]:
+    return (line.passage.article_id, line.unit.start)
 
 
 def _listed(
