@@ -24,8 +24,10 @@ Prompt tokens/s counts the tokens computed (prompt minus cached) over the runtim
 time (cyllama: `Usage.prefill_s`; the server: its `timings.prompt_ms`).
 
 Then the agreement of cyllama and the native server on the same Q4_K_M file: P(YES) of a few
-answer-check prompts (`read.verify_prompt`, `choose`) and the reader's first-token share of an
-answer over NONE on reading prompts (`stream` with the reader's grammar and openings).
+answer-check prompts (`read.verify_prompt`, `choose`; each asked twice, the second time
+with all but its last token cached, for how far one runtime drifts from itself) and the
+reader's first-token share of an answer over NONE on reading prompts (`stream` with the
+reader's grammar and openings).
 
 Without the native build, it measures cyllama alone and says how to build it.
 """
@@ -259,8 +261,13 @@ def agreement(local, server, sentences: list[str]) -> dict:
         messages = verify_prompt(question, text).messages
         a = local.choose(messages, ("YES", "NO"))["YES"]
         b = server.choose(messages, ("YES", "NO"))["YES"]
+        tail = server.last_tail
+        # asked again, all but the last token is cached: the same runtime on another batch
+        # split, which is how far a runtime drifts from itself
+        a2 = local.choose(messages, ("YES", "NO"))["YES"]
+        b2 = server.choose(messages, ("YES", "NO"))["YES"]
         checks.append({"question": question, "answers": answers, "cyllama": a, "native": b,
-                       "native_tail": server.last_tail})
+                       "cyllama_cached": a2, "native_cached": b2, "native_tail": tail})
     reads = []
     short = sentences[:12]
     for question in READ_QUESTIONS:
@@ -340,6 +347,11 @@ def format_table(result: dict) -> str:
                          f"({'answers' if c['answers'] else 'does not'}) {c['question']}")
         diffs = [abs(c["cyllama"] - c["native"]) for c in agree["checks"]]
         lines.append(f"  largest difference {max(diffs):.3f}")
+        own = [abs(c[k] - c[f"{k}_cached"]) for c in agree["checks"] for k in ("cyllama", "native")
+               if f"{k}_cached" in c]
+        if own:
+            lines.append(f"  largest drift of one runtime asked again with the prompt cached: "
+                         f"{max(own):.3f}")
         lines.append("Reader's first-token share of an answer over NONE (reading prompt):")
         for r in agree["reads"]:
             lines.append(f"  {r['cyllama']:.3f}  {r['native']:.3f}  "
