@@ -41,7 +41,7 @@ measure: install-test
 	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m assistant bench --csv --workdir $(MEASURE)/csvbench --json $(MEASURE)/runs/csvbench.json
 
 # Opt-in, once per machine: llama.cpp's server and tools built from source for this CPU
-# (GGML_NATIVE; ~4 min on 2 cores) into ~/.cache/news-assistant/llama.cpp/<version>-<cpu hash>/bin.
+# (GGML_NATIVE; 3.4 min on 2 idle cores, 23.5 min on 2 shared ones; 34 MB) into ~/.cache/news-assistant/llama.cpp/<version>-<cpu hash>/bin.
 # `make floor` then measures the packaged model's speed under cyllama and the native build.
 native:
 	$(PYTHON) -m benchmarks.native_build
