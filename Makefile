@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP = $(PYTHON) -m pip install --disable-pip-version-check -q
 
-.PHONY: chat test install install-model install-test measure
+.PHONY: chat test install install-model install-test measure native floor
 
 chat: install
 	$(PYTHON) -m assistant index
@@ -40,3 +40,12 @@ measure: install-test
 	$(EVAL) --corpus newsdated --json $(MEASURE)/runs/newsdated-reader.json
 	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m benchmarks.evidence_budget --split dev
 	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m assistant bench --csv --workdir $(MEASURE)/csvbench --json $(MEASURE)/runs/csvbench.json
+
+# Opt-in, once per machine: llama.cpp's server and tools built from source for this CPU
+# (GGML_NATIVE; 3.4 min on 2 idle cores, 23.5 min on 2 shared ones; 34 MB) into ~/.cache/news-assistant/llama.cpp/<version>-<cpu hash>/bin.
+# `make floor` then measures the packaged model's speed under cyllama and the native build.
+native:
+	$(PYTHON) -m benchmarks.native_build
+
+floor: native
+	$(PYTHON) -m benchmarks.runtime_floor
