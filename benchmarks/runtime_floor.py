@@ -8,7 +8,7 @@ tokens/s and generated tokens/s of the packaged Qwen2.5-Coder-1.5B on `--threads
 - **cyllama**: the project's runtime as shipped (`assistant.runtime.LocalModel`, the prebuilt
   wheel's llama.cpp, AVX2), the packaged Q4_K_M file;
 - **native Q4_K_M**: llama.cpp built for this CPU (`make native`, `benchmarks.native_build`),
-  its `llama-server` driven by `assistant.llama_server.ServerModel`, the same file;
+  its `llama-server` driven by `benchmarks.llama_server.ServerModel`, the same file;
 - **native Q4_0 / IQ4_NL / Q8_0**: the same server on copies requantized from the packaged
   file (`llama-quantize --allow-requantize`, made once into the build's cache);
 - **llama-bench pp512 / tg32**: llama.cpp's own bench of the native build on the Q4_K_M file,
@@ -82,7 +82,7 @@ READ_QUESTIONS = [
 
 
 def seed_sentences() -> list[str]:
-    from assistant.read import data
+    from assistant.llm.base import data
 
     seeds = Path(__file__).resolve().parent.parent / "seeds"
     out: list[str] = []
@@ -100,7 +100,7 @@ def numbered(sentences: list[str]) -> str:
 
 def floor_messages(run: int, sentences: list[str]) -> list[dict]:
     """A ~PROMPT_TOKENS prompt whose first words differ per run (so nothing of it is cached)."""
-    from assistant.read import SYSTEM
+    from assistant.pipeline.read import SYSTEM
 
     return [
         {"role": "system", "content": f"Session {run + 1}. {SYSTEM}"},
@@ -120,7 +120,8 @@ def fit_sentences(count_prompt, sentences: list[str], target: int) -> list[str]:
 
 
 def read_messages(question: str, sentences: list[str]) -> list[dict]:
-    from assistant.read import SYSTEM, data
+    from assistant.llm.base import data
+    from assistant.pipeline.read import SYSTEM
 
     body = numbered(sentences) + f"\n\nQuestion: {data(question)}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": body}]
@@ -179,9 +180,9 @@ def summarise(runs: list[dict]) -> dict:
 
 
 def measure(model_path: Path, runs: int, threads: int, log=print) -> dict:
-    from assistant.llama_server import ServerModel
-    from assistant.runtime import LocalModel
+    from assistant.llm.runtime import LocalModel
     from benchmarks import native_build
+    from benchmarks.llama_server import ServerModel
 
     result: dict = {"threads": threads, "runs": runs, "generate": GENERATE, "runtimes": {},
                     "bench": None, "agreement": None, "native": None}
@@ -254,7 +255,8 @@ def measure(model_path: Path, runs: int, threads: int, log=print) -> dict:
 
 def agreement(local, server, sentences: list[str]) -> dict:
     """The two runtimes' shares on the same prompts (same file, greedy)."""
-    from assistant.read import grammar, verify_prompt
+    from assistant.pipeline.decide import verify_prompt
+    from assistant.pipeline.read import grammar
 
     checks = []
     for question, text, answers in CHECKS:
@@ -369,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    from assistant import model_file
+    from assistant.llm import model_file
     from assistant.settings import Settings
 
     path = model_file.with_progress_bar(Settings().model_dir)

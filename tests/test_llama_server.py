@@ -1,4 +1,4 @@
-"""The llama-server client (assistant/llama_server.py): its protocol against a stub server on
+"""The llama-server client (benchmarks/llama_server.py): its protocol against a stub server on
 loopback, its start and stop through a stand-in binary, and the real native binary when it
 is built (`make native`)."""
 
@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.errors import BackendError
-from assistant.llama_server import LlamaServer, ServerModel, shares
+from benchmarks.llama_server import LlamaServer, ServerModel, shares
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = [{"role": "user", "content": "Is it? Reply YES or NO."}]
@@ -271,7 +271,7 @@ def test_a_missing_binary_says_how_to_build_it(tmp_path):
 
 @pytest.fixture(scope="module")
 def native_model():
-    from assistant import model_file
+    from assistant.llm import model_file
     from assistant.settings import Settings
     from benchmarks import native_build
 
@@ -287,7 +287,8 @@ def native_model():
 
 
 def test_the_native_server_holds_a_reply_to_the_grammar_and_shares_sum_to_one(native_model):
-    from assistant.read import grammar, verify_prompt
+    from assistant.pipeline.decide import verify_prompt
+    from assistant.pipeline.read import grammar
 
     messages = [{"role": "user", "content": "Text: [1] Smith won the race in Paris.\n"
                  "Question: Who won the race? Reply in the form SENTENCE: n / ANSWER: phrase."}]

@@ -44,7 +44,7 @@ from assistant.pipeline.evidence import Evidence, budget_for, count_tokens, gath
 from assistant.pipeline.ground import ground
 from assistant.pipeline.kinds import events, several, speaker, wanted
 from assistant.pipeline.plan import Ask, History, condensed, plan
-from assistant.pipeline.read import Reply, read, read_facts
+from assistant.pipeline.read import Reply, check_facts, read, read_facts
 from assistant.pipeline.write import (
     REFUSAL,
     PartAnswer,
@@ -242,7 +242,12 @@ def _several(
 ) -> Generator[Event, None, Outcome]:
     """A part of several facts: the model chooses sentences (each streamed as it is chosen),
     code grounds them and keeps those that can be part of the answer."""
-    chosen = read_facts(reader, evidence, ask.asked, settings.llm_max_tokens)
+    if settings.facts_choice == "check":
+        chosen = check_facts(
+            reader, evidence, ask.asked, settings.max_facts, settings.facts_check_at
+        )
+    else:
+        chosen = read_facts(reader, evidence, ask.asked, settings.llm_max_tokens)
     reading, first = yield from _as_tokens(chosen, lambda n: _chosen(evidence, n))
     grounded = ground(reading.reply.pairs, evidence, settings.ground_max_skipped)
     kept = keep_facts(grounded, speaker(ask.asked), _before(retriever))

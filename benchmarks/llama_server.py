@@ -58,7 +58,7 @@ from pathlib import Path
 import httpx
 
 from assistant.errors import BackendError
-from assistant.runtime import Usage
+from assistant.llm.base import Usage
 
 HOST = "127.0.0.1"
 N_PROBS = 100  # tokens of the first reply token's distribution read for shares
