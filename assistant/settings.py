@@ -136,6 +136,12 @@ class Settings(BaseSettings):
         description="Most prompt tokens the evidence passages may take (a prompt token costs "
         "~20 ms on 2 cores).",
     )
+    first_read_tokens: int = Field(
+        0, ge=0, le=3000,
+        description="Read a question of one fact in two steps: first the best passages within "
+        "this many tokens, and the rest only when nothing it copies grounds there (0: the whole "
+        "evidence at once). Measured on dev in the README.",
+    )
     facts_reader: bool = Field(
         True,
         description="Read a question whose answer is several facts (what someone said, the "

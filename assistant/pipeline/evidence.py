@@ -70,6 +70,19 @@ class Evidence:
         lines = self.lines
         return lines[n - 1] if 1 <= n <= len(lines) else None
 
+    def head(self, budget: int, count_tokens: Callable[[str], int]) -> Evidence:
+        """Its first passages within `budget` tokens (one at least): the best evidence, read
+        first. Numbered as in the whole, so a reading of the whole that follows shares its
+        prompt's opening with this one's in the model's KV cache."""
+        kept, spent = [], 0
+        for p in self.passages:
+            cost = count_tokens(p.title + " " + p.text) + 3 * len(p.units)
+            if kept and spent + cost > budget:
+                break
+            kept.append(p)
+            spent += cost
+        return Evidence(self.question, tuple(kept), self.best_similarity)
+
 
 def gather(
     question: str,

@@ -229,12 +229,27 @@ def _one(
     settings: Settings,
 ) -> Generator[Event, None, Outcome]:
     """A part of one fact: the model copies the phrase that answers (streamed as a draft),
-    then it is grounded and checked beside the composer's pick."""
-    pieces = read(reader, evidence, ask.asked, settings.llm_max_tokens)
+    then it is grounded and checked beside the composer's pick. With Settings.first_read_tokens,
+    it reads the best passages first, and the rest only when it copies nothing that grounds
+    there (its KV cache keeps the first part: only the rest and the question are new)."""
+    usages = []
+    shown = evidence
+    if settings.first_read_tokens:
+        head = evidence.head(settings.first_read_tokens, count_tokens)
+        if len(head.lines) < len(evidence.lines):
+            shown = head
+    pieces = read(reader, shown, ask.asked, settings.llm_max_tokens)
     reading, first = yield from _as_tokens(pieces, str)
+    usages.append(reading.usage)
+    if shown is not evidence and not ground(reading.reply.pairs, shown, settings.ground_max_skipped):
+        yield Stage(f"Reading {len(evidence.lines) - len(shown.lines)} more sentences")
+        pieces = read(reader, evidence, ask.asked, settings.llm_max_tokens)
+        reading, again = yield from _as_tokens(pieces, str)
+        usages.append(reading.usage)
+        first = first or again
     yield Stage("Checking the answer against its sentence")
     outcome = _decided(ask, reading.reply, pick, search, evidence, reader, settings)
-    return replace(outcome, usages=(reading.usage, *outcome.usages), first=first)
+    return replace(outcome, usages=(*usages, *outcome.usages), first=first)
 
 
 def _several(
