@@ -76,7 +76,7 @@ def _unit(text, article="a", start=0, date=None):
 
 def _grounded(text, article="a", start=0, date=None):
     unit = _unit(text, article, start, date)
-    line = SimpleNamespace(unit=unit, passage=SimpleNamespace(article_id=article, score=1.0))
+    line = SimpleNamespace(unit=unit, text=text, passage=SimpleNamespace(article_id=article, score=1.0))
     return SimpleNamespace(text=text, line=line)
 
 

@@ -194,7 +194,7 @@ def _listed(
     by article (its source), each in the article's order."""
     facts: list[list[Grounded]] = []
     for g in grounded:
-        same = next((f for f in facts if overlap(f[0].text, g.text) >= same_fact), None)
+        same = next((f for f in facts if overlap(f[0].line.text, g.line.text) >= same_fact), None)
         if same is None:
             facts.append([g])
         elif g.line.passage.article_id not in {x.line.passage.article_id for x in same}:
@@ -212,7 +212,7 @@ def _listed(
     out = []
     for f in sorted(facts, key=place):
         markers = "".join(f"[{marker(g.line, capped=False)}]" for g in f)
-        out.append(f"- {f[0].text} {markers}")
+        out.append(f"- {f[0].line.text} {markers}")  # the whole sentence, as shown
     return out
 
 
