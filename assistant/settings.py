@@ -154,6 +154,12 @@ class Settings(BaseSettings):
         "their numbers, one reply) or check (each shown sentence asked about on its own, yes or "
         "no). Measured on dev in the README.",
     )
+    facts_rounds: int = Field(
+        1, ge=1, le=4,
+        description="With facts_choice=list: times the model is asked for sentences; after the "
+        "first, in the same conversation, for other sentences of the answer (the evidence stays "
+        "in the KV cache). Measured on dev in the README.",
+    )
     facts_check_at: float = Field(
         0.5, ge=0, le=1,
         description="With facts_choice=check: the share of YES a sentence needs to be chosen.",

@@ -192,3 +192,20 @@ def test_a_sentence_one_part_listed_is_not_listed_again_for_the_next():
                     max_facts=5, same_fact=0.6)
     assert written.text.count(shared.text) == 1
     assert written.text.splitlines()[-1] == "The articles don't say more: How did Xi respond?"
+
+
+def test_asked_again_the_model_adds_sentences_in_the_same_conversation(scripted, monkeypatch):
+    from assistant.pipeline.read import MORE
+
+    monkeypatch.setenv("ASSISTANT_FACTS_ROUNDS", "2")
+    first = chooser("official communication")
+    more = chooser("would not accept the proposals")
+
+    def reply(messages):
+        return more(messages) if messages[-1]["content"] == MORE else first(messages)
+
+    scripted.say(reply)
+    result = answer(LAVROV)
+    assert "official communication" in result.text and "would not accept" in result.text
+    again = [r for r in scripted.requests if r["messages"][-1]["content"] == MORE]
+    assert len(again) == 1 and again[0]["messages"][-2]["role"] == "assistant"

@@ -262,7 +262,9 @@ def _several(
             reader, evidence, ask.asked, settings.max_facts, settings.facts_check_at
         )
     else:
-        chosen = read_facts(reader, evidence, ask.asked, settings.llm_max_tokens)
+        chosen = read_facts(
+            reader, evidence, ask.asked, settings.llm_max_tokens, settings.facts_rounds
+        )
     reading, first = yield from _as_tokens(chosen, lambda n: _chosen(evidence, n))
     grounded = ground(reading.reply.pairs, evidence, settings.ground_max_skipped)
     kept = keep_facts(grounded, speaker(ask.asked), _before(retriever))

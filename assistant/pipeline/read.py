@@ -18,7 +18,7 @@ a second reading.
 from __future__ import annotations
 
 import re
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
 from assistant.llm.base import Prompt, Reader, Usage, data
@@ -198,26 +198,55 @@ def parse_facts(raw: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(int(n) for n in _NUMBER.findall(rest.splitlines()[0] if rest else "")))
 
 
+MORE = "Do other sentences state another fact of the answer? Reply in the same form, or NONE."
+
+
 def read_facts(
-    reader: Reader, evidence: Evidence, question: str, max_tokens: int
+    reader: Reader, evidence: Evidence, question: str, max_tokens: int, rounds: int = 1
 ) -> Generator[int, None, Reading]:
     """The model's choice of sentences for a question of several facts. Each sentence number
-    is yielded as soon as the model has written it whole (the next comma or the end)."""
-    raw, given = "", 0
-    for piece in reader.stream(facts_prompt(evidence, question), max_tokens):
+    is yielded as soon as the model has written it whole (the next comma or the end). With
+    `rounds` > 1 it is asked again for more in the same conversation (all of it in the KV
+    cache but the request), until it has none."""
+    prompt = facts_prompt(evidence, question)
+    chosen: list[int] = []
+    raws, usage = [], None
+    for _ in range(rounds):
+        raw = yield from _choices(reader, prompt, max_tokens, chosen)
+        raws.append(raw)
+        usage = _summed(usage, reader.usage)
+        more = [n for n in parse_facts(raw) if n not in chosen]
+        if not more:
+            break
+        chosen += more
+        prompt = Prompt(
+            (*prompt.messages, {"role": "assistant", "content": raw},
+             {"role": "user", "content": MORE}),
+            prompt.grammar,
+        )
+    pairs = tuple(Pair(n, line.text) for n in chosen if (line := evidence.line(n)) is not None)
+    return Reading(Reply(pairs, "\n".join(raws)), usage)
+
+
+def _choices(
+    reader: Reader, prompt: Prompt, max_tokens: int, before: Sequence[int]
+) -> Generator[int, None, str]:
+    """One reply of sentence numbers, each new one yielded once written whole; the raw reply."""
+    raw, given = "", list(before)
+    for piece in reader.stream(prompt, max_tokens):
         raw += piece
         label, found, body = raw.partition(f"{FACTS}:")
         if not found or "," not in body:
             continue
-        done = parse_facts(f"{label}{found}{body.rsplit(',', 1)[0]}")  # the last may grow
-        for n in done[given:]:
+        for n in parse_facts(f"{label}{found}{body.rsplit(',', 1)[0]}"):  # the last may grow
+            if n not in given:
+                given.append(n)
+                yield n
+    for n in parse_facts(raw):
+        if n not in given:
+            given.append(n)
             yield n
-        given = len(done)
-    chosen = parse_facts(raw)
-    for n in chosen[given:]:
-        yield n
-    pairs = tuple(Pair(n, line.text) for n in chosen if (line := evidence.line(n)) is not None)
-    return Reading(Reply(pairs, raw), reader.usage)
+    return raw
 
 
 def fact_check_prompt(question: str, sentence: str) -> Prompt:
