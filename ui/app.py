@@ -99,8 +99,10 @@ document.addEventListener('click', handler, true);
 TICK_JS = """
 if (!window.__assistantTick) {
   window.__assistantTick = setInterval(() => {
-    document.querySelectorAll('.elapsed[data-s]').forEach((el) => {
-      if (!el.dataset.t0) el.dataset.t0 = Date.now() - 1000 * parseFloat(el.dataset.s);
+    // the chat's sanitizer drops data- attributes from messages: the seconds the server
+    // counted are read from the text it sent ("3 s")
+    document.querySelectorAll('#chat .elapsed').forEach((el) => {
+      if (!el.dataset.t0) el.dataset.t0 = Date.now() - 1000 * (parseFloat(el.textContent) || 0);
       el.textContent = Math.round((Date.now() - el.dataset.t0) / 1000) + ' s';
     });
   }, 500);
