@@ -29,7 +29,6 @@ from ui.app import launch
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SHOTS = Path(os.environ.get("ASSISTANT_TEST_SHOTS") or Path(tempfile.gettempdir()) / "ui-browser-wait")
 QUESTION = "Who did Trump send to Moscow to meet Putin?"
-BOT = "#chat .answer, #chat .refusal, #chat .notice"  # every message the assistant writes
 
 
 class Held(Blocking):
