@@ -168,13 +168,17 @@ class Engine:
         """One question, start to answer, its events `put` for the caller as they come;
         `cut` says how the question was cut, if it was."""
         reader = None
+        doing = ["Reading the passages"]  # the last stage, said again when the turn comes
+
+        def waiting(place: int) -> None:
+            put(Stage("Waiting for the model", queued=place) if place else Stage(doing[0]))
+
         try:
             retriever = self.retriever
             inner = self.reader() if self.settings.backend != "extractive" else None
             if inner is not None:
                 reader = TurnReader(
-                    inner, self.turns, cancel, self.settings.answer_ceiling_s,
-                    on_wait=lambda place: put(Stage("Waiting for the model", queued=place)),
+                    inner, self.turns, cancel, self.settings.answer_ceiling_s, on_wait=waiting
                 )
             composer = Composer(retriever.keywords, self.settings)
             for event in path.stream(
@@ -182,6 +186,8 @@ class Engine:
             ):
                 if cancel.why == "stopped" and not isinstance(event, Done):
                     continue  # nobody is listening for the rest
+                if isinstance(event, Stage) and not event.queued:
+                    doing[0] = event.text
                 if isinstance(event, Done):
                     missing = self._reader_missing if inner is None else None
                     notice = " ".join(n for n in (cut, missing, event.answer.notice) if n)

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,8 +100,10 @@ document.addEventListener('click', handler, true);
 TICK_JS = """
 if (!window.__assistantTick) {
   window.__assistantTick = setInterval(() => {
-    document.querySelectorAll('.elapsed[data-s]').forEach((el) => {
-      if (!el.dataset.t0) el.dataset.t0 = Date.now() - 1000 * parseFloat(el.dataset.s);
+    // the chat's sanitizer drops data- attributes from messages: the seconds the server
+    // counted are read from the text it sent ("3 s")
+    document.querySelectorAll('#chat .elapsed').forEach((el) => {
+      if (!el.dataset.t0) el.dataset.t0 = Date.now() - 1000 * (parseFloat(el.textContent) || 0);
       el.textContent = Math.round((Date.now() - el.dataset.t0) / 1000) + ' s';
     });
   }, 500);
@@ -152,6 +155,9 @@ class ChatUI:
         # lives in the session's gr.State
         self._running: dict[str, Cancel] = {}
         self._running_lock = threading.Lock()
+        # questions stopped by "New chat": nothing more of theirs is shown or kept, or the
+        # stopped turn would come back into the new chat (and its session state)
+        self._cleared: weakref.WeakSet[Cancel] = weakref.WeakSet()
 
     def respond(
         self, question: str, session: Session | None, request: gr.Request | None = None
@@ -178,6 +184,9 @@ class ChatUI:
         draft, answer, stage = "", None, "Searching the articles"
         try:
             for event in self.engine.stream(question, session.history(), cancel):
+                if cancel in self._cleared:
+                    yield _cleared_out()
+                    return
                 elapsed = time.monotonic() - started
                 sources = None
                 if isinstance(event, Stage):
@@ -193,6 +202,9 @@ class ChatUI:
                 yield _chat_out(session, sources=sources)
         except Exception as err:  # shown as a message, logged in full for whoever runs it
             log.exception("answering %r failed", question)
+            if cancel in self._cleared:
+                yield _cleared_out()
+                return
             session.turns.append(Turn(question, None))
             session.messages[-1] = _bot(render.notice_html(_sorry(err)))
             yield _chat_out(session, sources=render.sources_html(None, {}, turn))
@@ -231,8 +243,13 @@ class ChatUI:
     def stop(self, request: gr.Request | None = None) -> None:
         """Stop this session's question (the Stop button, "New chat", a closed tab): its
         model work ends within a decode step, and the answer says it was stopped."""
+        self._stop(_key(request))
+
+    def _stop(self, key: str, clear: bool = False) -> None:
         with self._running_lock:
-            cancel = self._running.get(_key(request))
+            cancel = self._running.get(key)
+            if cancel is not None and clear:
+                self._cleared.add(cancel)
         if cancel is not None:
             cancel.set()
 
@@ -258,7 +275,7 @@ class ChatUI:
         )
 
     def new_chat(self, request: gr.Request | None = None) -> tuple:
-        self.stop(request)
+        self._stop(_key(request), clear=True)
         return "", [], Session(), render.sources_html(None, {}, 0), render.article_html(None, None)
 
     def add_article(self, path: str | None) -> tuple[None, str, str]:
@@ -325,6 +342,15 @@ def _chat_out(session: Session, answer=None, sources=None, article=None) -> tupl
         "",
         session,
     )
+
+
+def _cleared_out() -> tuple:
+    """CHAT_OUTPUTS of a question stopped by "New chat": the empty chat it shows. Gradio
+    shows an event's last output again when it ends, so ending without this would bring the
+    question back into the new chat."""
+    empty = Session()
+    return (None, [], render.sources_html(None, {}, 0), render.article_html(None, None),
+            gr.skip(), empty)
 
 
 def _key(request: gr.Request | None) -> str:

@@ -58,8 +58,9 @@ class Turns:
 
 class TurnReader(Reader):
     """A reader bound to one question: its first call waits for the model's turn (telling
-    `on_wait` its place), every call can be stopped by `cancel`, and the model time from the
-    turn on is capped at `ceiling_s`. `close()` gives the turn back."""
+    `on_wait` its place, then 0 when the turn comes after a wait), every call can be stopped
+    by `cancel`, and the model time from the turn on is capped at `ceiling_s`. `close()` gives
+    the turn back."""
 
     def __init__(
         self,
@@ -76,8 +77,16 @@ class TurnReader(Reader):
 
     def _turn(self) -> None:
         if self._ticket is None:
-            self._ticket = self.turns.wait(self.cancel, self.on_wait)
+            places: list[int] = []
+
+            def told(place: int) -> None:
+                places.append(place)
+                self.on_wait(place)
+
+            self._ticket = self.turns.wait(self.cancel, told)
             self.cancel.after(self.ceiling_s)
+            if places:
+                self.on_wait(0)  # no longer waiting: whoever shows the place says so
 
     def stream(
         self, prompt: Prompt, max_tokens: int, cancel: Cancel | None = None
