@@ -106,16 +106,21 @@ if (!window.__assistantTick) {
       if (!el.dataset.t0) el.dataset.t0 = Date.now() - 1000 * (parseFloat(el.textContent) || 0);
       el.textContent = Math.round((Date.now() - el.dataset.t0) / 1000) + ' s';
     });
+    count();  // the box is also emptied by the app, with no input event
   }, 500);
-  document.addEventListener('input', (event) => {
-    const box = event.target.closest && event.target.closest('#question textarea');
-    const count = document.querySelector('#question-count');
-    if (!box || !count) return;
-    const most = parseInt(count.dataset.max, 10);
+  const count = () => {
+    const box = document.querySelector('#question textarea');
+    const shown = document.querySelector('#question-count');
+    if (!box || !shown) return;
+    const most = parseInt(shown.dataset.max, 10);
     const n = box.value.length;
-    count.textContent = n.toLocaleString() + ' / ' + most.toLocaleString()
+    const text = n.toLocaleString() + ' / ' + most.toLocaleString()
       + (n >= most ? ' · the rest was cut' : '');
-    count.classList.toggle('full', n >= most);
+    if (shown.textContent !== text) shown.textContent = text;
+    shown.classList.toggle('full', n >= most);
+  };
+  document.addEventListener('input', (event) => {
+    if (event.target.closest && event.target.closest('#question textarea')) count();
   }, true);
 }
 """
@@ -173,12 +178,14 @@ class ChatUI:
             hint = _bot(render.notice_html(EMPTY_HINT))
             if not session.messages or session.messages[-1] != hint:  # one hint, not a pile
                 session.messages.append(hint)
-            yield _chat_out(session)
+            yield _chat_out(session, box="")
             return
         cancel = self._start(_key(request))
         session.messages.append({"role": "user", "content": html.escape(question)})
         session.messages.append(_bot(render.waiting_html("Searching the articles", 0.0)))
-        yield _chat_out(session, sources=render.pending_html(), article=render.article_html(None, None))
+        yield _chat_out(
+            session, sources=render.pending_html(), article=render.article_html(None, None), box=""
+        )
         turn = len(session.turns)
         started = time.monotonic()
         draft, answer, stage = "", None, "Searching the articles"
@@ -217,7 +224,7 @@ class ChatUI:
         else:  # the checked answer, at once, in place of what was shown while waiting
             session.messages[-1] = _bot(render.answer_html(
                 answer.text, answer.citations, turn, answer.refused,
-                unsure=answer.closest is not None,
+                unsure=answer.closest is not None, stopped=answer.partial and answer.refused,
             ))
         if answer.notice:
             session.messages.append(_bot(render.notice_html(answer.notice)))
@@ -331,15 +338,16 @@ class ChatUI:
             return {}
 
 
-def _chat_out(session: Session, answer=None, sources=None, article=None) -> tuple:
-    """(answer JSON, chat, sources, article, question box, session); None leaves a panel as is."""
+def _chat_out(session: Session, answer=None, sources=None, article=None, box=None) -> tuple:
+    """(answer JSON, chat, sources, article, question box, session); None leaves a panel (and
+    the box, which the person may be typing the next question in) as is."""
     keep = gr.skip()
     return (
         answer,
         list(session.messages),  # a snapshot: the next chunk replaces the last message
         keep if sources is None else sources,
         keep if article is None else article,
-        "",
+        keep if box is None else box,
         session,
     )
 

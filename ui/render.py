@@ -37,6 +37,7 @@ def answer_html(
     refused: bool,
     streaming: bool = False,
     unsure: bool = False,
+    stopped: bool = False,
 ) -> str:
     """One chat message: the answer with each known `[n]` turned into a link to its source.
 
@@ -46,8 +47,8 @@ def answer_html(
     """
     state = " streaming" if streaming else ""
     if refused:
-        tag = "Not sure" if unsure else "Not in the articles"
-        kind = "refusal unsure" if unsure else "refusal"
+        tag = "Stopped" if stopped else "Not sure" if unsure else "Not in the articles"
+        kind = "refusal stopped" if stopped else "refusal unsure" if unsure else "refusal"
         return (
             f'<div class="{kind}{state}"><span class="refusal-tag">{tag}</span>'
             f"<p>{html.escape(text)}</p></div>"
@@ -191,11 +192,12 @@ def sources_html(
         )
         return '<div class="sources closest">' + caption + note + card + "</div>"
     if answer is None or answer.refused or not answer.citations:
-        hint = (
-            "No sources: the articles don't answer this."
-            if answer is not None
-            else "Ask a question; the passages each answer cites appear here."
-        )
+        if answer is None:
+            hint = "Ask a question; the passages each answer cites appear here."
+        elif answer.partial:
+            hint = "Stopped before an answer was found: no sources."
+        else:
+            hint = "No sources: the articles don't answer this."
         return f'<div class="sources-empty">{html.escape(hint)}</div>'
     cards = [_card(c, texts.get(c.article_id), turn, c.n == active) for c in answer.citations]
     return '<div class="sources">' + caption + "".join(cards) + "</div>"

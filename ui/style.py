@@ -48,8 +48,10 @@ details.corpus ul { margin: .4rem 0 0 1.2rem; max-height: 12rem; overflow: auto;
 #chat .answer li { margin: .15rem 0; }
 #chat .stage { color: var(--body-text-color-subdued); font-size: .92rem; display: flex; align-items: center; gap: .45rem; }
 #chat .spinner {
-  width: .8rem; height: .8rem; border-radius: 50%; flex: none;
-  border: 2px solid var(--border-color-primary); border-top-color: var(--color-accent);
+  display: inline-block; width: .8rem; height: .8rem; border-radius: 50%; flex: none;
+  border-style: solid !important; border-width: 2px !important;
+  border-color: var(--border-color-primary) !important;
+  border-top-color: var(--color-accent) !important;
   animation: assistant-spin .9s linear infinite;
 }
 @keyframes assistant-spin { to { transform: rotate(360deg); } }
