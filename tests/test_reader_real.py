@@ -99,3 +99,25 @@ def test_planted_instructions_change_no_answer(reader):
     assert [(c.article_id, c.quote) for c in poisoned.citations] == [
         (c.article_id, c.quote) for c in clean.citations
     ]
+
+
+# the web chat's example questions, with a word each right answer holds
+CHAT_EXAMPLES = {
+    "Who did Trump send to Moscow to meet Putin?": "Witkoff",
+    "How long did the talks in the Kremlin last?": "five hours",
+    "What did Lavrov say about negotiating with the incoming U.S. administration?":
+        "official communication",
+    "What share of the Donbas do Russian forces control?": "85",
+}
+
+
+def test_the_chat_s_example_questions_are_answered_right(reader):
+    from ui.app import EXAMPLES
+
+    assert set(EXAMPLES) == set(CHAT_EXAMPLES)
+    for question, expected in CHAT_EXAMPLES.items():
+        result = answer(question)
+        assert not result.refused and expected in result.text, (question, result.text)
+        assert_grounded(result, reader["corpus"])
+    several = answer("What did Lavrov say about negotiating with the incoming U.S. administration?")
+    assert several.text.startswith("- ")  # several facts: a list

@@ -420,3 +420,27 @@ def test_a_question_about_the_corpus_is_a_table_in_the_browser(page, built_index
     expect(last).to_contain_text(topic)
     expect(page.locator("#chat table.listing")).to_have_count(1)
     expect(page.locator("#sources .sources-for")).to_contain_text(EXAMPLES[0])
+
+
+def test_each_source_offers_a_summary_of_its_article(page, built_index):
+    """A source card's Summarize asks for the article in brief, in the chat: a short list, each
+    line cited to that article."""
+    from playwright.sync_api import expect
+
+    _ask(page, EXAMPLES[0])
+    card = page.locator("#sources #src-0-1")
+    title = card.locator(".source-title").inner_text()
+    answers = page.locator("#chat .answer")
+    before = answers.count()
+    card.locator("a.summarize").click()
+    expect(answers).to_have_count(before + 1)
+    expect(page.locator("#chat .waiting")).to_have_count(0, timeout=60_000)
+    summary = answers.last
+    expect(summary.locator("li").first).to_be_visible()
+    assert 1 <= summary.locator("li").count() <= 5
+    expect(page.locator("#chat .message.user, #chat [data-testid='user']").last).to_contain_text(
+        "Summarize this article"
+    )
+    titles = {page.locator(".source-title").nth(i).inner_text()
+              for i in range(page.locator("#sources .source-title").count())}
+    assert titles == {title}  # every line is cited to the summarized article

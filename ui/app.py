@@ -76,11 +76,19 @@ EXAMPLES = [
     "What share of the Donbas do Russian forces control?",
 ]
 EMPTY_HINT = "Type a question about the articles first."
+SUMMARIZE = "Summarize this article"  # a source's Summarize action, as the chat asks it
 CONCURRENCY = 16  # chats answered at the same time; the engine answers read-only
 CORPUS_LISTED = 40  # headlines listed under the corpus line
 
 CITE_JS = """
 const handler = (event) => {
+  const brief = event.target.closest && event.target.closest('a[data-summarize]');
+  if (brief) {
+    event.preventDefault();
+    event.stopPropagation();
+    trigger('click', {summarize: brief.dataset.summarize});
+    return;
+  }
   const link = event.target.closest && event.target.closest('a[data-cite], a.cite');
   if (!link) return;
   const found = (link.dataset.cite || '').match(/^(\\d+):(\\d+)$/)
@@ -165,7 +173,8 @@ class ChatUI:
         self._cleared: weakref.WeakSet[Cancel] = weakref.WeakSet()
 
     def respond(
-        self, question: str, session: Session | None, request: gr.Request | None = None
+        self, question: str, session: Session | None, request: gr.Request | None = None,
+        article: str | None = None,
     ) -> Iterator[tuple]:
         """Answer one message, showing what it is doing at once and as it goes (its stage and
         seconds, its place in the queue, the model's draft marked as not yet checked), then
@@ -190,7 +199,7 @@ class ChatUI:
         started = time.monotonic()
         draft, answer, stage = "", None, "Searching the articles"
         try:
-            for event in self.engine.stream(question, session.history(), cancel):
+            for event in self.engine.stream(question, session.history(), cancel, article):
                 if cancel in self._cleared:
                     yield _cleared_out()
                     return
@@ -260,13 +269,27 @@ class ChatUI:
         if cancel is not None:
             cancel.set()
 
-    def ask_example(self, session: Session | None, evt: gr.SelectData) -> Iterator[tuple]:
+    def ask_example(
+        self, session: Session | None, evt: gr.SelectData, request: gr.Request | None = None
+    ) -> Iterator[tuple]:
         value = evt.value
         question = value.get("text", "") if isinstance(value, dict) else str(value)
-        yield from self.respond(question, session)
+        yield from self.respond(question, session, request)
+
+    def summarize(
+        self, session: Session | None, evt: gr.EventData, request: gr.Request | None = None
+    ) -> Iterator[tuple]:
+        """A source's "Summarize": the article in brief, asked in the chat as a question."""
+        article = getattr(evt, "summarize", None)
+        if not article:  # a click on a source that asks for something else
+            yield tuple(gr.skip() for _ in range(6))
+            return
+        yield from self.respond(SUMMARIZE, session, request, article=str(article))
 
     def open_source(self, session: Session | None, evt: gr.EventData) -> tuple[str, str]:
         """Show the sources of the turn a link belongs to, and the cited article in full."""
+        if getattr(evt, "summarize", None):  # a source's Summarize: `summarize` answers it
+            return gr.skip(), gr.skip()
         try:
             turn, n = (int(part) for part in str(evt.cite).split(":"))
             past = (session or Session()).turns[turn]
@@ -478,6 +501,7 @@ def build_app(engine, updater=None) -> gr.Blocks:
         box.stop(ui.stop, None, None, api_visibility="private", queue=False)
         chatbot.example_select(ui.ask_example, [session], chat_outputs, api_visibility="private")
         sources.click(ui.open_source, [session], [sources, article], api_visibility="private")
+        sources.click(ui.summarize, [session], chat_outputs, api_visibility="private")
         reset = [box, chatbot, session, sources, article]
         new_chat.click(ui.new_chat, None, reset, api_visibility="private").then(
             None, js="() => document.querySelector('#question textarea')?.focus()"

@@ -216,6 +216,8 @@ def _card(citation: Citation, article: tuple[str, str] | None, turn: int, active
         f'<span class="source-title">{html.escape(citation.title)}</span>{_dated(citation)}</header>'
         f'<p class="passage">{passage}</p>'
         f"<footer>{_origin(citation)}{_link(citation)}"
+        f'<a class="summarize" href="#" data-summarize="{html.escape(citation.article_id, quote=True)}">'
+        "Summarize</a>"
         f'<a class="open-article" href="#{source_id(turn, citation.n)}" '
         f'data-cite="{turn}:{citation.n}">Open article ›</a></footer></article>'
     )

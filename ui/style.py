@@ -125,7 +125,8 @@ details.corpus ul { margin: .4rem 0 0 1.2rem; max-height: 12rem; overflow: auto;
   font-size: .75rem; color: var(--body-text-color-subdued); background: var(--background-fill-secondary);
   padding: .05rem .35rem; border-radius: .3rem;
 }
-.open-article { color: var(--color-accent) !important; font-weight: 600; text-decoration: none !important; }
+.open-article, .summarize { color: var(--color-accent) !important; font-weight: 600; text-decoration: none !important; }
+.summarize { margin-left: auto; margin-right: .75em; }
 .open-article:hover, .open-article:focus-visible { text-decoration: underline !important; }
 
 mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: .15em; }

@@ -58,7 +58,7 @@ _SUMMARY = re.compile(
     r"short\s+version)\s+of|what\s+is\s+the\s+gist\s+of)\s+(?P<topic>.+?)\s*[?.!]*$",
     re.I,
 )
-_THIS = re.compile(r"^(?:this|that|the)\s+(?:article|story|report|piece|page)$", re.I)
+_THIS = re.compile(r"^(?:this|that|the)\s+(?:article|story|report|piece|page)(?:\s*[:—–-].*)?$", re.I)
 _NAMED = re.compile(r"^(?:the\s+)?(?:article|story|report|piece|page)\s+(?:called\s+|titled\s+)?", re.I)
 _COVERAGE = re.compile(
     r"^(?:the\s+)?(?:news\s+)?(?:coverage|reporting|reports?|news|articles?|stories)\s+"
