@@ -155,10 +155,11 @@ class Settings(BaseSettings):
         "no). Measured on dev in the README.",
     )
     facts_rounds: int = Field(
-        1, ge=1, le=4,
+        2, ge=1, le=4,
         description="With facts_choice=list: times the model is asked for sentences; after the "
         "first, in the same conversation, for other sentences of the answer (the evidence stays "
-        "in the KV cache). Measured on dev in the README.",
+        "in the KV cache). On the dev several-facts items, a second round took facts recall "
+        "from 0.409 to 0.444 (README).",
     )
     facts_check_at: float = Field(
         0.5, ge=0, le=1,
