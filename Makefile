@@ -30,7 +30,8 @@ install-test: install-model
 # answers every eval question, ~40 min on 2 cores; its replies are recorded there, so a second
 # run that changes only what follows the model replays them in minutes).
 MEASURE ?= $(HOME)/.cache/news-assistant
-EVAL = ASSISTANT_DATA_DIR=$(MEASURE)/data ASSISTANT_REPLY_CACHE=$(MEASURE)/replies $(PYTHON) -m assistant eval
+# the model's time per question is not capped while measuring: a busy machine mustn't cut answers
+EVAL = ASSISTANT_DATA_DIR=$(MEASURE)/data ASSISTANT_REPLY_CACHE=$(MEASURE)/replies ASSISTANT_ANSWER_CEILING_S=900 $(PYTHON) -m assistant eval
 measure: install-test
 	mkdir -p $(MEASURE)/runs
 	$(EVAL) --json $(MEASURE)/runs/seeds-reader.json --html $(MEASURE)/runs/seeds-reader.html
@@ -38,8 +39,14 @@ measure: install-test
 	$(EVAL) --corpus newsarticles --json $(MEASURE)/runs/news-reader.json
 	ASSISTANT_BACKEND=extractive $(EVAL) --corpus newsarticles --json $(MEASURE)/runs/news-extractive.json
 	$(EVAL) --corpus newsdated --json $(MEASURE)/runs/newsdated-reader.json
+	ASSISTANT_FACTS_READER=0 $(EVAL) --category several --json $(MEASURE)/runs/seeds-several-off.json
+	ASSISTANT_FACTS_READER=0 $(EVAL) --corpus newsarticles --category several --json $(MEASURE)/runs/news-several-off.json
+	ASSISTANT_BACKEND=extractive $(EVAL) --corpus stories --json $(MEASURE)/runs/stories.json
 	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m benchmarks.evidence_budget --split dev
+	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m benchmarks.evidence_budget --split dev --category several
 	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m assistant bench --csv --workdir $(MEASURE)/csvbench --json $(MEASURE)/runs/csvbench.json
+	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m assistant bench --articles 0 --reader-sample 8 --json $(MEASURE)/runs/bench-reader.json
+	ASSISTANT_DATA_DIR=$(MEASURE)/data $(PYTHON) -m assistant bench --chats 1,2,4 --json $(MEASURE)/runs/chats.json
 
 # Opt-in, once per machine: llama.cpp's server and tools built from source for this CPU
 # (GGML_NATIVE; 3.4 min on 2 idle cores, 23.5 min on 2 shared ones; 34 MB) into ~/.cache/news-assistant/llama.cpp/<version>-<cpu hash>/bin.
