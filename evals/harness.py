@@ -134,3 +134,32 @@ def summarise(
         facts_lost.update({name: fact_losses([r for r in results if r.item.split == name]) for name in SPLITS})
     return Report(results=results, overall=overall, categories=categories, problems=list(problems),
                   splits=splits, groups=groups, backend=backend, losses=lost, fact_losses=facts_lost)
+
+
+def ask_each(
+    items: Sequence,
+    ask: Callable[..., Answer],
+    score: Callable[[object, Answer | None], dict],
+    progress: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """Ask each item (`ask(item)`), time it, and score it (`score(item, answer)`), for the evals
+    whose items aren't the main set's: one dict per item, the answer's text, cited articles,
+    latency and any error added. A failing question is an error, not the end of the run."""
+    results = []
+    for k, item in enumerate(items, 1):
+        if progress:
+            progress(f"  {k}/{len(items)}: {item.id}")
+        started = time.perf_counter()
+        try:
+            got, error = ask(item), None
+        except Exception as err:  # noqa: BLE001 - one failing question must not end the run
+            got, error = None, f"{type(err).__name__}: {err}"
+        result = score(item, got)
+        result.update(
+            id=item.id, split=item.split, question=item.question, error=error,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            text=got.text if got is not None else "",
+            cited=[c.article_id for c in got.citations] if got is not None else [],
+        )
+        results.append(result)
+    return results

@@ -23,10 +23,10 @@ from __future__ import annotations
 import json
 import re
 import statistics
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evals.harness import ask_each
 from evals.metrics import STAGES, strip_markers
 
 NAME = "newsdated"
@@ -168,24 +168,9 @@ def run(settings, items: list[DatedItem], progress=None) -> tuple[dict, list[dic
     from assistant.engine import get_engine
 
     get_engine(settings).ensure_index()
-    results = []
-    for k, item in enumerate(items, 1):
-        if progress:
-            progress(f"  {k}/{len(items)}: {item.id}")
-        started = time.perf_counter()
-        try:
-            got = answer(item.question, settings=settings)
-        except Exception as err:  # noqa: BLE001 - one failing question must not end the run
-            got, error = None, f"{type(err).__name__}: {err}"
-        else:
-            error = None
-        result = score(item, got)
-        result.update(
-            id=item.id, category=item.category, split=item.split, question=item.question, error=error,
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
-            text=got.text if got else "", cited=[c.article_id for c in got.citations] if got else [],
-        )
-        results.append(result)
+    results = ask_each(items, lambda item: answer(item.question, settings=settings), score, progress)
+    for item, result in zip(items, results, strict=True):
+        result["category"] = item.category
     return summarise(items, results), results
 
 

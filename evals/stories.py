@@ -52,11 +52,11 @@ from __future__ import annotations
 import json
 import re
 import statistics
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evals.harness import ask_each
 from evals.metrics import split_claims, strip_markers, supports
 
 NAME = "stories"
@@ -353,25 +353,9 @@ def run(settings_or_answer_fn, items: Sequence[StoryItem], progress=None) -> tup
     `answer_fn(question, article=item.article)` that returns an Answer.
     """
     ask = settings_or_answer_fn if callable(settings_or_answer_fn) else answer_with(settings_or_answer_fn)
-    results = []
-    for k, item in enumerate(items, 1):
-        if progress:
-            progress(f"  {k}/{len(items)}: {item.id}")
-        started = time.perf_counter()
-        try:
-            got = ask(item.question, article=item.article)
-        except Exception as err:  # noqa: BLE001 - one failing question must not end the run
-            got, error = None, f"{type(err).__name__}: {err}"
-        else:
-            error = None
-        result = score(item, got)
-        result.update(
-            id=item.id, kind=item.kind, corpus=item.corpus, split=item.split, question=item.question,
-            error=error, latency_ms=round((time.perf_counter() - started) * 1000, 1),
-            text=got.text if got is not None else "",
-            cited=[c.article_id for c in got.citations] if got is not None else [],
-        )
-        results.append(result)
+    results = ask_each(items, lambda item: ask(item.question, article=item.article), score, progress)
+    for item, result in zip(items, results, strict=True):
+        result.update(kind=item.kind, corpus=item.corpus)
     return summarise(items, results), results
 
 
