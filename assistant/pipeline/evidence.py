@@ -223,8 +223,9 @@ def count_tokens(text: str) -> int:
 
 
 def statement(unit: Unit, min_words: int = 4) -> bool:
-    """A sentence that says something: not a headline, a question or a fragment."""
+    """A sentence that says something: not a headline, a question, a fragment, or the lead-in
+    to a list ("Key sticking points include:")."""
     text = unit.text.strip()
-    if unit.kind == "header" or text == unit.title or text.endswith("?"):
+    if unit.kind == "header" or text == unit.title or text.endswith(("?", ":")):
         return False
     return len(text.split()) >= min_words
