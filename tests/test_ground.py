@@ -146,7 +146,7 @@ def test_the_quote_form_shows_the_sentence_with_the_span():
 def test_two_spans_of_one_sentence_share_a_marker_and_a_citation():
     part = _part("Who?", Verdict.ANSWER, Pair(1, "Steve Witkoff"), Pair(1, "Jared Kushner"))
     written = write([part], form="phrase", **LIMITS)
-    assert written.text == "Steve Witkoff, Jared Kushner [1]" and len(written.citations) == 1
+    assert written.text == "Steve Witkoff and son-in-law Jared Kushner [1]" and len(written.citations) == 1
 
 
 def test_a_part_the_articles_do_not_answer_is_said_to_be_missing():

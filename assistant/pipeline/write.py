@@ -144,7 +144,7 @@ def _say(
         if n is None:
             continue
         line = spans[0].line
-        text = ", ".join(_coordinated(s) for s in spans)
+        text = ", ".join(_unique(_coordinated(s) for s in spans))
         if form == "quote" and len(text) < quote_share * len(line.unit.text):
             piece = f"{text}: “{line.unit.text}” [{n}]"
         elif form == "quote":
@@ -179,6 +179,14 @@ def _coordinated(g: Grounded) -> str:
     while (m := _NAME_BEFORE.search(text[:a])) is not None and m.start() < a:
         a = m.start()
     return text[a:b]
+
+
+def _unique(leads) -> list[str]:
+    """Leads once each: two names of one sentence widen to the same "X and Y", and a lead
+    inside another says nothing more."""
+    leads = list(leads)
+    return [t for i, t in enumerate(leads)
+            if not any(t in o and (t != o or j < i) for j, o in enumerate(leads) if j != i)]
 
 
 def _key(line: Line) -> tuple[str, int]:
