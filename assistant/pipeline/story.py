@@ -117,6 +117,18 @@ def titled(topic: str, keywords: KeywordIndex, cover: float = 0.8) -> str | None
     return best
 
 
+_SENTENCE_END = (".", "!", "”", '"', "’", "'", ".)")
+
+
+def story_line(unit: Unit) -> bool:
+    """A sentence a timeline or a summary can show alone: a statement, in prose (a table row
+    means little without its header), and ending as a sentence does (a line of the article
+    without a full stop is a sub-heading, not news)."""
+    return (
+        statement(unit, 6) and unit.kind == "sentence" and unit.text.rstrip().endswith(_SENTENCE_END)
+    )
+
+
 @dataclass(frozen=True)
 class Picked:
     """A sentence chosen for a story, with the other reports that say the same."""
@@ -144,7 +156,7 @@ def events(
     `share` of the best, at most `per_article` of an article, each dated by
     `event_date(text, reported)`; one event that several reports give (the same date, words
     overlapping by `same_fact`) is one, with each report."""
-    statements = [s for s in ranked if statement(s.hit, 6)]
+    statements = [s for s in ranked if story_line(s.hit)]
     if not statements:
         return []
     best = statements[0].fused
@@ -196,7 +208,7 @@ def central(
     `weight(unit, its vector)` when given), taken by maximal marginal relevance (less
     `diversity` times the likeness to one already taken), so a summary doesn't say one thing
     twice."""
-    units = [u for u in units if statement(u, 6)]
+    units = [u for u in units if story_line(u)]
     found = vectors([u.chunk_id for u in units])
     units = [u for u in units if u.chunk_id in found]
     if not units:
