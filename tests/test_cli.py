@@ -73,3 +73,24 @@ def test_bad_setting_is_a_clean_error(isolated, monkeypatch):
     result = CliRunner().invoke(cli, ["ask", "Who met Putin?"])
     assert result.exit_code == 2
     assert "ASSISTANT_MAX_CITATIONS" in result.output
+
+
+def test_ask_loads_none_of_the_front_ends_evals_or_benchmarks():
+    """The commands of other layers are loaded by name when called, so `assistant ask` pays
+    for none of them (gradio alone takes seconds to import)."""
+    script = (
+        "import sys\n"
+        "from assistant.cli import cli\n"
+        "try:\n"
+        "    cli(['ask', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(loaded & {'evals', 'benchmarks', 'ui', 'gradio'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    listed = subprocess.run([sys.executable, "-m", "assistant", "--help"], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert all(name in listed.stdout for name in ("eval", "bench", "chat", "ask"))
