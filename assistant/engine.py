@@ -130,7 +130,7 @@ class Engine:
 
     def stream(
         self, question: str, history=None, cancel: Cancel | None = None,
-        article: str | None = None,
+        article: str | None = None, heartbeat: float | None = None,
     ) -> Iterator[Event]:
         """Retrieved, then Token after Token as the reader copies, then Done(answer); `Stage`s
         between them say what it is doing (waiting for the model: its place in the queue).
@@ -139,11 +139,15 @@ class Engine:
         closed tab, a generator closed) or sets `cancel` ends the work at once: a model call
         in progress is aborted and the model is free for the next question. The question
         holds the model from its first call to its answer, first come first served, for at
-        most Settings.answer_ceiling_s of model time.
+        most Settings.answer_ceiling_s of model time. With `heartbeat`, the current Stage is
+        said again after that many seconds without news, so a caller that can only stop
+        between events (a web server closing a generator it iterates in a thread) is never
+        kept waiting longer.
         """
         history = normalize(history)
         cancel = cancel or Cancel()
         most = self.settings.max_question_chars
+        stage = Stage("Searching the articles")
         cut = f"The question was cut to its first {most:,} characters." if len(question) > most else ""
         events: queue.Queue = queue.Queue()
         worker = threading.Thread(
@@ -153,7 +157,13 @@ class Engine:
         worker.start()
         try:
             while True:
-                event = events.get()
+                try:
+                    event = events.get(timeout=heartbeat)
+                except queue.Empty:  # nothing new: the stage again
+                    yield stage
+                    continue
+                if isinstance(event, Stage):
+                    stage = event
                 if isinstance(event, BaseException):
                     raise event
                 yield event

@@ -495,3 +495,20 @@ def test_a_listing_table_does_not_wrap_its_date_and_markers_and_cards_show_no_id
     assert not ARTICLE_ID.search(page.locator("#article-view").inner_text())
     _shot(page, "8-listing")
 
+
+
+def test_an_api_client_that_gives_up_frees_the_model(held):
+    """A script asking over the HTTP API that cancels its job (or goes away) stops its question
+    as Stop does: the model's call is aborted and the queue is empty within 2 s."""
+    from gradio_client import Client
+
+    demo, engine, reader = held
+    client = Client(demo.local_url, verbose=False)
+    job = client.submit(QUESTION, api_name="/chat")
+    _until(None, lambda: reader.calls == 1 and engine.turns._queue, 20, "the model is busy")
+    job.cancel()
+    cancelled = time.monotonic()
+    _until(None, lambda: engine.turns._queue == [] and reader.ended == 1, 2,
+           "the cancelled job's question leaves the model")
+    assert reader.cancels[0].why == "stopped" and time.monotonic() - cancelled < 2
+    client.close()

@@ -25,7 +25,7 @@ class ScriptedEngine:
         cite = Citation(1, "a1", "Headline", "Quote.", 0, 6, 0.9)
         return Answer(f"Answer to {question} [1]", [cite], question=question)
 
-    def stream(self, question, history=None, cancel=None, article=None):
+    def stream(self, question, history=None, cancel=None, article=None, heartbeat=None):
         self.cancel = cancel
         if self.draft is not None:
             yield Retrieved([Source(1, "a1", "Headline", "Quote.")])

@@ -79,6 +79,9 @@ EMPTY_HINT = "Type a question about the articles first."
 SUMMARIZE = "Summarize this article"  # a source's Summarize action, as the chat asks it
 CONCURRENCY = 16  # chats answered at the same time; the engine answers read-only
 CORPUS_LISTED = 40  # headlines listed under the corpus line
+# the longest a question goes without an update: Gradio stops a generator (an API client that
+# cancels its job) only when it yields, so a question held by the model must still yield
+HEARTBEAT_S = 1.0
 
 CITE_JS = """
 const handler = (event) => {
@@ -199,7 +202,9 @@ class ChatUI:
         started = time.monotonic()
         draft, answer, stage = "", None, "Searching the articles"
         try:
-            for event in self.engine.stream(question, session.history(), cancel, article):
+            for event in self.engine.stream(
+                question, session.history(), cancel, article, heartbeat=HEARTBEAT_S
+            ):
                 if cancel in self._cleared:
                     yield _cleared_out()
                     return
