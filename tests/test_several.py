@@ -29,7 +29,7 @@ from tests.scripted_llm import ScriptedLLM, assert_grounded, require
         "What concerns did the regulator raise?",
         "Why did the talks collapse?",
         "What happened after the vote?",
-        "Which countries signed the treaty?",
+        "How feasible do experts consider each of their recommendations?",
     ],
 )
 def test_questions_whose_answer_is_several_facts(question):
@@ -46,6 +46,8 @@ def test_questions_whose_answer_is_several_facts(question):
         "How long did the talks last?",
         "How did Trump rate the talks?",  # his words for them: one phrase
         "What share of the region does the army hold?",
+        "Which countries signed the treaty?",  # names, which one sentence lists
+        "Which news agency did he say that to?",
     ],
 )
 def test_questions_of_one_fact(question):

@@ -113,11 +113,10 @@ _ASKS_PLURAL = re.compile(
     re.I,
 )
 _ASKS_WHY = re.compile(r"^\W*(?:and\s+)?why\b", re.I)
-# "which countries ...", "each of their recommendations", "all the measures"
-_ASKS_MANY = re.compile(
-    r"^\W*(?:and\s+)?which\s+(?:\w+\s+)?\w+s\b(?!\s+(?:is|was|has)\b)|\b(?:each|all|every)\s+(?:of\s+)?(?:the|their|its|his|her)\b",
-    re.I,
-)
+# "each of their recommendations", "all the measures": every one of several statements. ("Which
+# four regions ...?", "Which agencies ...?" ask for names, which one sentence usually lists: the
+# copying reader copies them as one phrase.)
+_ASKS_MANY = re.compile(r"\b(?:each|all|every)\s+(?:of\s+)?(?:the|their|its|his|her)\b", re.I)
 _ASKS_EVENTS = re.compile(
     r"\bwhat\s+(?:has\s+|had\s+|have\s+)?happened\b|\bhow\s+(?:did|has|have)\s+.+\s+(?:develop|unfold|evolve)(?:ed)?\b",
     re.I,
