@@ -95,17 +95,25 @@ def index(corpus: Path | None) -> None:
 
     settings = load_settings(corpus_dir=corpus)
     engine = _engine(settings)
-    bar = tqdm(total=0, unit="article", desc="indexing", file=sys.stderr, mininterval=0.5)
+    bars: list = []  # drawn once the corpus is read and the work known, not before an error
 
     def on_todo(n: int) -> None:
-        bar.reset(total=n)
+        if bars:
+            bars[-1].reset(total=n)
+        else:
+            bars.append(tqdm(total=n, unit="article", desc="indexing", file=sys.stderr, mininterval=0.5))
+
+    def progress(n: int = 1) -> None:
+        if bars:
+            bars[-1].update(n)
 
     try:
-        report = engine.index(settings.corpus_dir, progress=bar.update, on_todo=on_todo)
+        report = engine.index(settings.corpus_dir, progress=progress, on_todo=on_todo)
     except IndexingError as err:
         raise UserError(str(err)) from None
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     if report.rebuilt_because:
         click.echo(f"note: {report.rebuilt_because}", err=True)
     for warning in report.warnings:
