@@ -220,6 +220,11 @@ class Settings(BaseSettings):
     timeline_per_article: int = Field(
         2, ge=1, le=20, description="Most events a timeline takes from one article."
     )
+    timeline_lead: float = Field(
+        0.5, ge=0, le=10,
+        description="A timeline's sentence scores 1 + this / (1 + its place in its article) "
+        "times its relevance: reports tell what happened first, background after.",
+    )
     summary_sentences: int = Field(5, ge=1, le=20, description="Sentences in a summary.")
     summary_diversity: float = Field(
         0.5, ge=0, le=2,

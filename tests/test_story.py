@@ -19,6 +19,10 @@ from assistant.pipeline.when import event_date, weekday
         ("What happened with the travel ban, in order?", Story("timeline", "the travel ban")),
         ("How did the Flynn affair develop?", Story("timeline", "the Flynn affair")),
         ("What happened in the talks, day by day?", Story("timeline", "the talks")),
+        ("What happened at Uber, in order?", Story("timeline", "Uber")),
+        ("How did the health bill develop, from its launch to its failure?",
+         Story("timeline", "the health bill from its launch to its failure")),
+        ("How did the talks unfold in March 2017?", Story("timeline", "the talks in March 2017")),
         ("Summarize the coverage of the Dutch election", Story("summary", "the Dutch election")),
         ("Give me the gist of 'Putin rejects the plan'", Story("summary", "Putin rejects the plan")),
         ("Summarize this article", Story("summary", "", "a1")),
@@ -31,7 +35,8 @@ def test_requests_for_a_story(question, story):
 @pytest.mark.parametrize(
     "question",
     ["What happened after the vote?", "How did Trump rate the talks?", "Who summarized the plan?",
-     "What happened to the power plant?"],
+     "What happened to the power plant?", "What happened at the meeting?",
+     "How did it develop, and who won?"],
 )
 def test_questions_that_are_not_requests_for_a_story(question):
     assert parse(question) is None
@@ -43,6 +48,9 @@ def test_a_sentence_dates_its_event_against_the_report():
     assert event_date("He will appear in court on Friday.", "2017-03-29") == ("2017-03-31", True)
     assert event_date("Protests took place on 26 March.", "2017-03-29") == ("2017-03-26", True)
     assert event_date("He was arrested on 28 December.", "2017-01-10") == ("2016-12-28", True)
+    # a day and month without a year: the nearest to the report, ahead as well as behind
+    assert event_date("She will trigger Article 50 on March 29.", "2017-03-20") == ("2017-03-29", True)
+    assert event_date("The vote is set for 3 January.", "2016-12-20") == ("2017-01-03", True)
     assert event_date("Nothing dates this.", "2017-03-29") == ("2017-03-29", False)
     assert event_date("On Tuesday they met.", None) == (None, False)
     assert weekday("They met on Thursday.") == 3 and weekday("No day.") is None
@@ -68,6 +76,18 @@ def test_one_event_two_reports_give_is_one_with_both_and_events_are_in_date_orde
     assert detained.date == "2017-03-26" and [u.article_id for u in detained.also] == ["a"]
     ordered = in_order(found)
     assert [e.date for e in ordered] == ["2017-03-26", "2017-03-26", "2017-03-27"]
+
+
+def test_a_reports_opening_sentence_outranks_its_background():
+    # the same relevance: what happened (the lede) before what is background (late in the report)
+    ranked = [
+        _scored("In 2015 Navalny repaid all the liabilities of his brother.", "a", 1.0, "2017-03-27", 14),
+        _scored("Navalny was jailed for 15 days on Monday for organising the rally.", "b", 0.9, "2017-03-28", 0),
+    ]
+    plain = events(ranked, event_date, weekday, share=0.5, same_fact=0.6, per_article=2)
+    led = events(ranked, event_date, weekday, share=0.5, same_fact=0.6, per_article=2, lead=0.5)
+    assert [e.unit.article_id for e in plain] == ["a", "b"]
+    assert [e.unit.article_id for e in led] == ["b", "a"]
 
 
 def test_undated_events_follow_the_weekdays_they_name():

@@ -428,6 +428,7 @@ def _timeline(ranked: Sequence[Scored], settings: Settings) -> Written:
     events = story.events(
         ranked, when.event_date, when.weekday, share=settings.story_share,
         same_fact=settings.same_fact, per_article=settings.timeline_per_article,
+        lead=settings.timeline_lead,
     )
     shown = story.in_order(events[: settings.timeline_events])
     more = ""

@@ -44,13 +44,14 @@ _TIMELINE = re.compile(
     re.I,
 )
 _HAPPENED = re.compile(
-    r"^\W*what\s+(?:has\s+|have\s+|had\s+)?happened\s+(?:with|to|in|on|around|during)\s+"
+    r"^\W*what\s+(?:has\s+|have\s+|had\s+)?happened\s+(?:with|to|in|at|on|around|during)\s+"
     r"(?P<topic>.+?)\s*[?.!]*$",
     re.I,
 )
 _DEVELOP = re.compile(
     r"^\W*how\s+(?:did|has|have|does|do)\s+(?P<topic>.+?)\s+"
-    r"(?:develop|unfold|evolve|progress|play\s+out)(?:ed)?\s*[?.!]*$",
+    r"(?:develop|unfold|evolve|progress|play\s+out)(?:ed)?(?:\s*,?\s*(?P<span>(?:from|over|since|through|during|in)\b.*?))?"
+    r"\s*[?.!]*$",
     re.I,
 )
 _SUMMARY = re.compile(
@@ -87,7 +88,8 @@ def parse(question: str, article: str | None = None) -> Story | None:
     plain = _ASIDE.sub("", _ORDER.sub("", question)).strip()
     m = _TIMELINE.match(plain) or _DEVELOP.match(plain) or (ordered and _HAPPENED.match(plain))
     if m:
-        return Story("timeline", _topic(m.group("topic")))
+        span = m.groupdict().get("span")  # "..., from its launch to its failure": a period, or words
+        return Story("timeline", _topic(m.group("topic") + (f" {span}" if span else "")))
     m = _SUMMARY.match(plain)
     if m is None:
         return None
@@ -151,20 +153,28 @@ def events(
     share: float,
     same_fact: float,
     per_article: int,
+    lead: float = 0.0,
 ) -> list[Picked]:
     """A timeline's events, most about the topic first: its statements scoring at least
     `share` of the best, at most `per_article` of an article, each dated by
     `event_date(text, reported)`; one event that several reports give (the same date, words
-    overlapping by `same_fact`) is one, with each report."""
-    statements = [s for s in ranked if story_line(s.hit)]
-    if not statements:
+    overlapping by `same_fact`) is one, with each report.
+
+    A report tells what happened first and background after (the inverted pyramid), so a
+    sentence's score is raised by `lead` / (1 + its place in the article): without it, the
+    sentences most about X were often background ("In late 2015, Navalny repaid...") rather
+    than what happened."""
+    scored = sorted(
+        ((s.fused * (1 + lead / (1 + s.hit.ordinal)), s.hit) for s in ranked if story_line(s.hit)),
+        key=lambda t: -t[0],
+    )
+    if not scored:
         return []
-    best = statements[0].fused
+    best = scored[0][0]
     picked: list[Picked] = []
     taken: dict[str, int] = {}
-    for s in statements:
-        unit = s.hit
-        if s.fused < share * best or taken.get(unit.article_id, 0) >= per_article:
+    for score, unit in scored:
+        if score < share * best or taken.get(unit.article_id, 0) >= per_article:
             continue
         date, from_text = event_date(unit.text, unit.date)
         same = next(

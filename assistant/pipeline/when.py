@@ -184,8 +184,13 @@ def event_date(text: str, reported: str | None) -> tuple[str | None, bool]:
     if span is None:
         return reported, False
     start = span[0]
-    if start > day and not re.search(_YEAR, m.group("named")):
-        start = start - relativedelta(years=1)  # "on 28 December" in a January report
+    if not re.search(_YEAR, m.group("named")):
+        # a day and month without a year is the nearest such day to the report: "on 28
+        # December" in a January report is last year's, "on March 29" in a March report is
+        # this year's even if it is still ahead ("will trigger Article 50 on March 29")
+        start = min(
+            (start + relativedelta(years=k) for k in (-1, 0, 1)), key=lambda d: abs((d - day).days)
+        )
     return start.isoformat(), True
 
 
