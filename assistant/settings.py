@@ -226,6 +226,11 @@ class Settings(BaseSettings):
         "times its relevance: reports tell what happened first, background after.",
     )
     summary_sentences: int = Field(5, ge=1, le=20, description="Sentences in a summary.")
+    summary_lead: float = Field(
+        1.0, ge=0, le=10,
+        description="An article summary's sentence weighs 1 + this / (1 + its place in the "
+        "article) more: a report says what matters first.",
+    )
     summary_diversity: float = Field(
         0.5, ge=0, le=2,
         description="A summary's sentences are taken by centrality less this times the "

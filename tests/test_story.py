@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from assistant.pipeline.story import Story, central, events, in_order, parse
+from assistant.pipeline.story import Story, central, events, in_order, lead_weight, parse
 from assistant.pipeline.when import event_date, weekday
 
 
@@ -108,6 +108,15 @@ def test_a_summary_takes_central_sentences_that_do_not_repeat_one_another():
     }
     chosen = central(units, lambda ids: {i: vectors[i] for i in ids}, k=2, diversity=0.5)
     assert {u.chunk_id for u in chosen} in ({"c0", "c2"}, {"c1", "c2"})
+
+
+def test_at_the_same_centrality_a_summary_takes_the_reports_opening_sentence():
+    units = [SimpleNamespace(text=f"Sentence number {i} says a thing about the talks.", title="T",
+                             kind="sentence", chunk_id=f"c{i}", ordinal=i) for i in (7, 0, 3)]
+    same = {f"c{i}": np.array([1.0, 0.0]) for i in (7, 0, 3)}
+    chosen = central(units, lambda ids: {i: same[i] for i in ids}, k=1, diversity=0.5,
+                     weight=lambda u, v: lead_weight(u, 1.0))
+    assert [u.ordinal for u in chosen] == [0]
 
 
 def test_timelines_and_summaries_of_the_seeds_are_cited_lists(built_index):

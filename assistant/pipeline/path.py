@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.llm.base import Cancelled, Reader, Usage
 from assistant.models import (
@@ -59,6 +59,9 @@ from index.units import Unit
 from search import listing
 from search.period import Period
 from search.retrieval import Found, Retriever, Scored
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class Composer(Protocol):
@@ -394,7 +397,8 @@ def _story(wanted: story.Story, retriever: Retriever, settings: Settings, starte
         units = [u for u in keywords.article_chunks(article) if u.kind != "header"]
         chosen = story.central(
             units, retriever.store.vectors, settings.summary_sentences,
-            settings.summary_diversity, _like(retriever, units[0].title if units else ""),
+            settings.summary_diversity,
+            _like(retriever, units[0].title if units else "", settings.summary_lead),
         )
         picked = [story.Picked(u, u.date, False) for u in sorted(chosen, key=lambda u: u.ordinal)]
         written = write_story(picked, Kind.SUMMARY, dated=False)
@@ -415,11 +419,12 @@ def _story(wanted: story.Story, retriever: Retriever, settings: Settings, starte
     )
 
 
-def _like(retriever: Retriever, title: str) -> Callable[[Unit], float]:
-    """How close a sentence is to its article's headline (cosine): what the article is about,
-    as its editor put it, weighs a summary's choice beside centrality."""
+def _like(retriever: Retriever, title: str, lead: float) -> Callable[[Unit, np.ndarray], float]:
+    """How close a sentence is to its article's headline (cosine), times its lead weight: what
+    the article is about, as its editor put it and as its first sentences tell it, weighs a
+    summary's choice beside centrality."""
     vector = retriever.encoder.encode_one(title)
-    return lambda unit, v: max(float(v @ vector), 0.0)
+    return lambda unit, v: max(float(v @ vector), 0.0) * story.lead_weight(unit, lead)
 
 
 def _timeline(ranked: Sequence[Scored], settings: Settings) -> Written:

@@ -160,12 +160,11 @@ def events(
     `event_date(text, reported)`; one event that several reports give (the same date, words
     overlapping by `same_fact`) is one, with each report.
 
-    A report tells what happened first and background after (the inverted pyramid), so a
-    sentence's score is raised by `lead` / (1 + its place in the article): without it, the
+    A sentence's score is its relevance times `lead_weight(unit, lead)`: without it, the
     sentences most about X were often background ("In late 2015, Navalny repaid...") rather
     than what happened."""
     scored = sorted(
-        ((s.fused * (1 + lead / (1 + s.hit.ordinal)), s.hit) for s in ranked if story_line(s.hit)),
+        ((s.fused * lead_weight(s.hit, lead), s.hit) for s in ranked if story_line(s.hit)),
         key=lambda t: -t[0],
     )
     if not scored:
@@ -190,6 +189,13 @@ def events(
         picked.append(Picked(unit, date, from_text, (), weekday(unit.text)))
         taken[unit.article_id] = taken.get(unit.article_id, 0) + 1
     return picked
+
+
+def lead_weight(unit: Unit, lead: float) -> float:
+    """1 + `lead` / (1 + the sentence's place in its article): a news report says what
+    happened and what matters first (the inverted pyramid), so its opening sentences are worth
+    more to a timeline or a summary than its later ones, at the same relevance."""
+    return 1 + lead / (1 + unit.ordinal)
 
 
 def in_order(picked: Sequence[Picked]) -> list[Picked]:
