@@ -69,6 +69,35 @@ def test_the_reply_is_a_list_of_shown_numbers_or_none():
     assert parse_facts("NONE") == () and parse_facts("The answer is 3.") == ()
 
 
+def test_the_first_list_holds_at_least_so_many_sentences_and_a_second_may_add_one():
+    from assistant.pipeline.read import read_facts
+    from tests.test_ground import EVIDENCE
+
+    class Listing:  # a reader that replies from a script and keeps each prompt's grammar
+        usage = None
+
+        def __init__(self, replies):
+            self.replies, self.grammars = list(replies), []
+
+        def stream(self, prompt, max_tokens):
+            self.grammars.append(prompt.grammar)
+            yield self.replies.pop(0)
+
+    reader = Listing(["SENTENCES: 1, 3, 2", "SENTENCES: 4"])
+    chosen = read_facts(reader, EVIDENCE, "What happened?", 40, rounds=2, least=3)
+    try:
+        while True:
+            next(chosen)
+    except StopIteration as done:
+        reading = done.value
+    assert [p.line for p in reading.reply.pairs] == [1, 3, 2, 4]
+    first, second = reader.grammars
+    assert '"SENTENCES: " (line ", " line ", " line |' in first  # no list shorter than 3
+    assert '"SENTENCES: " (line |' in second  # a later round may add a single one
+    # never more than there are sentences to choose
+    assert '"SENTENCES: " (line ", " line |' in facts_grammar(2, most=8, least=4)
+
+
 def _unit(text, article="a", start=0, date=None):
     return SimpleNamespace(
         text=text, title="Headline", kind="sentence", article_id=article, start=start,

@@ -266,7 +266,8 @@ def _several(
         )
     else:
         chosen = read_facts(
-            reader, evidence, ask.asked, settings.llm_max_tokens, settings.facts_rounds
+            reader, evidence, ask.asked, settings.llm_max_tokens, settings.facts_rounds,
+            settings.facts_at_least,
         )
     reading, first = yield from _as_tokens(chosen, lambda n: _chosen(evidence, n))
     grounded = ground(reading.reply.pairs, evidence, settings.ground_max_skipped)

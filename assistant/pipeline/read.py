@@ -172,20 +172,21 @@ person's own words or views.
 If no sentence states any part of the answer, reply exactly: {NONE}"""
 
 
-def facts_grammar(lines: int, most: int = MAX_FACTS_CHOSEN) -> str:
-    """The several-facts reply's form: up to `most` numbers of shown sentences, or NONE."""
+def facts_grammar(lines: int, most: int = MAX_FACTS_CHOSEN, least: int = 1) -> str:
+    """The several-facts reply's form: `least` to `most` numbers of shown sentences, or NONE."""
     numbers = " | ".join(f'"{n}"' for n in range(1, max(lines, 1) + 1))
-    lists = " | ".join(' ", " '.join(["line"] * k) for k in range(1, most + 1))
+    least = max(1, min(least, lines, most))
+    lists = " | ".join(' ", " '.join(["line"] * k) for k in range(least, most + 1))
     return f'root ::= "{NONE}" | "{FACTS}: " ({lists})\nline ::= {numbers}\n'
 
 
-def facts_prompt(evidence: Evidence, question: str) -> Prompt:
+def facts_prompt(evidence: Evidence, question: str, least: int = 1) -> Prompt:
     lines = [render_evidence(evidence), "", f"Question: {data(question)}"]
     messages = (
         {"role": "system", "content": FACTS_SYSTEM},
         {"role": "user", "content": "\n".join(lines)},
     )
-    return Prompt(messages, facts_grammar(len(evidence.lines)))
+    return Prompt(messages, facts_grammar(len(evidence.lines), least=least))
 
 
 _NUMBER = re.compile(r"\d+")
@@ -204,13 +205,15 @@ MORE = "Do other sentences state another fact of the answer? Reply in the same f
 
 
 def read_facts(
-    reader: Reader, evidence: Evidence, question: str, max_tokens: int, rounds: int = 1
+    reader: Reader, evidence: Evidence, question: str, max_tokens: int, rounds: int = 1,
+    least: int = 1,
 ) -> Generator[int, None, Reading]:
     """The model's choice of sentences for a question of several facts. Each sentence number
     is yielded as soon as the model has written it whole (the next comma or the end). With
     `rounds` > 1 it is asked again for more in the same conversation (all of it in the KV
     cache but the request), until it has none."""
-    prompt = facts_prompt(evidence, question)
+    prompt = facts_prompt(evidence, question, least)
+    more_grammar = facts_grammar(len(evidence.lines))  # later rounds may add one, or none
     chosen: list[int] = []
     raws, usage = [], None
     for _ in range(rounds):
@@ -224,7 +227,7 @@ def read_facts(
         prompt = Prompt(
             (*prompt.messages, {"role": "assistant", "content": raw},
              {"role": "user", "content": MORE}),
-            prompt.grammar,
+            more_grammar,
         )
     pairs = tuple(Pair(n, line.text) for n in chosen if (line := evidence.line(n)) is not None)
     return Reading(Reply(pairs, "\n".join(raws)), usage)
