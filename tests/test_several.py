@@ -48,6 +48,7 @@ def test_questions_whose_answer_is_several_facts(question):
         "What share of the region does the army hold?",
         "Which countries signed the treaty?",  # names, which one sentence lists
         "Which news agency did he say that to?",
+        "What is the minimum wage compared to the company's offer?",  # a noun after a possessive
     ],
 )
 def test_questions_of_one_fact(question):
@@ -59,6 +60,7 @@ def test_the_speaker_is_named_and_a_group_is_no_speaker():
     assert speaker("What does Dr. Petrov expect after the vote?") == "Dr. Petrov"
     assert speaker("How did Ukrainian officials respond?") is None
     assert speaker("What are the objections to the plan?") is None
+    assert speaker("What is the minimum wage compared to Asda's offer?") is None
     assert events("What happened after the vote?") and not events("What did Lavrov say?")
 
 

@@ -104,8 +104,11 @@ _SPEECH_VERBS = (
     "allege[sd]?|pledge[sd]?|vow(?:s|ed)?|urge[sd]?|call(?:s|ed)?\\s+for"
 )
 _AUXILIARY = r"(?:did|does|do|has|have|had|is|are|was|were|will|would|could|might)"
+# After a possessive the word is a noun, not the speaker's verb: "What is the wage compared
+# to Asda's offer?" asks one thing (a plural, "What are Moscow's demands?", is _ASKS_PLURAL's).
 _ASKS_WHAT_SOMEONE = re.compile(
-    rf"^\W*(?:and\s+)?(?:what|how)\s+{_AUXILIARY}\s+(?P<who>.+?)\s+(?:{_SPEECH_VERBS})\b", re.I
+    rf"^\W*(?:and\s+)?(?:what|how)\s+{_AUXILIARY}\s+(?P<who>.+?)(?<!['’]s)\s+(?:{_SPEECH_VERBS})\b",
+    re.I,
 )
 _ASKS_PLURAL = re.compile(
     rf"^\W*(?:and\s+)?what\s+(?:(?:are|were)\s+(?:the\s+)?(?:\w+\s+){{0,3}}?\w+s\b(?!\s+(?:did|do|does|is|was)\b)"
