@@ -2,6 +2,7 @@
 
     python -m benchmarks.reader_ab --sample 12 --b first_read_tokens=250
     python -m benchmarks.reader_ab --b llm_model_path=~/models/other.gguf --json ab.json
+    python -m benchmarks.reader_ab --category several --b facts_at_least=1
 
 Side `a` runs the settings as they are (environment included); side `b` the same with each
 `--b name=value` applied. Both answer the same eval questions through the product's answer
@@ -68,10 +69,13 @@ def ratios(a_runs, b_runs, attr: str) -> list[float]:
     return out
 
 
-def measure(settings, changes: dict, sample: int) -> dict:
+def measure(settings, changes: dict, sample: int, category: str | None = None) -> dict:
     from assistant.engine import get_engine
     from evals.corpus import load_articles
 
+    items = sample_items(sample, category=category)
+    if not items:
+        raise click.ClickException(f"no answerable eval questions of category {category!r}")
     engine = get_engine(settings)
     engine.ensure_index()
     variants = {"a": settings, "b": settings.model_copy(update=changes)}
@@ -82,7 +86,6 @@ def measure(settings, changes: dict, sample: int) -> dict:
     model = readers["a"].model
     shared = readers["a"] is readers["b"]
     caches = OwnCaches(model, fixed_prefixes(model)) if shared and hasattr(model, "ctx") else None
-    items = sample_items(sample)
     interleave([SimpleNamespace(id="warm-up", question=WARMUP_QUESTION)], sides, caches)
     runs = interleave(items, sides, caches)
     articles = load_articles(settings.corpus_dir)
@@ -107,15 +110,19 @@ def measure(settings, changes: dict, sample: int) -> dict:
               help="A setting side b changes (repeatable), e.g. first_read_tokens=250.")
 @click.option("--sample", default=12, show_default=True, type=click.IntRange(1),
               help="Answerable eval questions, evenly spread over the set.")
+@click.option("--category", default=None, metavar="NAME",
+              help="Only questions of this eval category, e.g. several.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every figure as JSON.")
-def main(changes: tuple[str, ...], sample: int, json_path: Path | None) -> None:
+def main(
+    changes: tuple[str, ...], sample: int, category: str | None, json_path: Path | None
+) -> None:
     from assistant.settings import Settings
 
     settings = Settings().model_copy(update={"backend": "reader"})
     update = overrides(changes, settings)
     try:
-        out = measure(settings, update, sample)
+        out = measure(settings, update, sample, category)
     except ReaderUnavailable as err:
         raise click.ClickException(str(err)) from None
     keys = ("first_token_p50_s", "answer_p50_s", "prompt_tokens_computed_p50",

@@ -67,13 +67,18 @@ class Run:
     error: str | None = None  # what the side raised; then `answer` is None
 
 
-def sample_items(n: int, path: Path | None = None) -> list:
+def sample_items(n: int, path: Path | None = None, category: str | None = None) -> list:
     """n answerable eval items without history, evenly spread over the set (deterministic);
-    rewordings of another item are left out, so a small sample asks n different things."""
+    rewordings of another item are left out, so a small sample asks n different things.
+    `category`: only that kind of question ("several"), to time what a setting for it costs."""
     from evals.dataset import DEFAULT_SET, load_eval_set
 
     items, _problems = load_eval_set(path or DEFAULT_SET)
-    pool = [i for i in items if i.answerable and not i.history and i.paraphrase_of is None]
+    pool = [
+        i for i in items
+        if i.answerable and not i.history and i.paraphrase_of is None
+        and category in (None, i.category)
+    ]
     if n <= 0 or not pool:
         return []
     if n >= len(pool):

@@ -34,3 +34,12 @@ def test_ratios_leave_out_questions_either_side_failed():
     a = [run(10.0), run(8.0), run(5.0)]
     b = [run(5.0), run(8.0, "boom"), run(10.0)]
     assert ratios(a, b, "answer_s") == [0.5, 2.0]
+
+
+def test_a_sample_of_one_category_holds_only_that_category():
+    from benchmarks.reader_bench import sample_items
+
+    items = sample_items(6, category="several")
+    assert len(items) == 6 and {i.category for i in items} == {"several"}
+    assert len({i.id for i in items}) == 6
+    assert sample_items(6, category="no such category") == []
