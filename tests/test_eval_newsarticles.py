@@ -56,16 +56,17 @@ def test_ids_file_lists_25_distinct_ids():
 
 
 def test_the_set_is_big_enough_and_marked_test_only(items, raw_lines):
-    """Test-only, but for the near-miss unanswerable questions: those are dev, to tune the
-    answerability decision on real articles without touching what the set measures."""
-    counts = Counter(item.category for item in items)
+    """Test-only, but for the near-miss unanswerable questions, which are dev, to tune the
+    answerability decision on real articles without touching what the set measures, and the
+    few test items a change was made for, moved to dev (their commits say so)."""
+    counts = Counter(item.category for item in items if item.split == "test")
     assert sum(n for c, n in counts.items() if c != "unanswerable") >= 60
-    assert sum(i.category == "unanswerable" and i.split == "test" for i in items) >= 12
+    assert counts["unanswerable"] >= 12
     assert counts["multi"] >= 8 and counts["followup"] >= 8 and counts["several"] >= 15
     assert {line["split"] for line in raw_lines} == {"test", "dev"}
-    assert all(item.split == "test" for item in items if item.answerable)
+    assert all(item.split == "test" for item in items if item.category == "several")
     dev = [item for item in items if item.split == "dev"]
-    assert len(dev) >= 10 and all(item.category == "unanswerable" for item in dev)
+    assert len(dev) >= 10 and sum(item.answerable for item in dev) <= 3
     assert [item.id for item in items] == [f"n2-{i:03d}" for i in range(1, len(items) + 1)]
 
 
