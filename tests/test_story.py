@@ -90,6 +90,15 @@ def test_a_reports_opening_sentence_outranks_its_background():
     assert [e.unit.article_id for e in led] == ["b", "a"]
 
 
+def test_a_plan_a_report_announces_is_dated_by_the_report():
+    ranked = [
+        _scored("Hearings on the nominee will begin on March 20, the committee said.", "a", 1.0, "2017-02-16"),
+        _scored("The nominee met senators on Tuesday.", "b", 0.9, "2017-02-16"),
+    ]
+    found = events(ranked, event_date, weekday, share=0.5, same_fact=0.6, per_article=2)
+    assert [(e.date, e.dated_by_text) for e in found] == [("2017-02-16", False), ("2017-02-14", True)]
+
+
 def test_undated_events_follow_the_weekdays_they_name():
     ranked = [
         _scored("The envoys flew home to Washington on Thursday night.", "a", 1.0, None, 9),

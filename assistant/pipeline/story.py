@@ -157,8 +157,9 @@ def events(
 ) -> list[Picked]:
     """A timeline's events, most about the topic first: its statements scoring at least
     `share` of the best, at most `per_article` of an article, each dated by
-    `event_date(text, reported)`; one event that several reports give (the same date, words
-    overlapping by `same_fact`) is one, with each report.
+    `event_date(text, reported)`, or the report's when that is later than the report; one
+    event that several reports give (the same date, words overlapping by `same_fact`) is one,
+    with each report.
 
     A sentence's score is its relevance times `lead_weight(unit, lead)`: without it, the
     sentences most about X were often background ("In late 2015, Navalny repaid...") rather
@@ -176,6 +177,10 @@ def events(
         if score < share * best or taken.get(unit.article_id, 0) >= per_article:
             continue
         date, from_text = event_date(unit.text, unit.date)
+        if from_text and unit.date and date > unit.date:
+            # a day ahead of the report is a plan it announces ("will begin hearings on March
+            # 20"): the news is the announcement, on the report's day
+            date, from_text = unit.date, False
         same = next(
             (i for i, p in enumerate(picked)
              if p.date == date and overlap(p.unit.text, unit.text) >= same_fact),
