@@ -190,3 +190,12 @@ def test_a_sentence_no_search_ranks_is_found_in_the_article_the_question_names(b
     result = answer("Which expert did World Today News interview about the rejected plan?")
     assert "Petrov" in result.text
     assert [c.article_id for c in result.citations] == ["004_80ebed28bbef419f"]
+
+
+def test_a_question_of_words_no_article_holds_is_refused_at_once(built_index):
+    # nothing to search for: the nearest passage by meaning would only cost the model's time
+    result = answer("Xqzv blorpt snarfle?")
+    assert result.refused and not result.citations and result.stats.gated
+    assert "None of the question's words appear" in result.text
+    # one known word is enough to be searched and read as usual
+    assert not answer("How many drones did Russia fire at Ukraine overnight, xqzv?").stats.gated

@@ -47,6 +47,7 @@ from assistant.pipeline.plan import Ask, History, condensed, plan
 from assistant.pipeline.read import Reply, check_facts, read, read_facts
 from assistant.pipeline.write import (
     REFUSAL,
+    UNKNOWN_WORDS,
     PartAnswer,
     Written,
     short_date,
@@ -126,6 +127,14 @@ def stream(
             return
         stats = stats.plus(usage)
     asks = planned.asks
+    if not any(retriever.keywords.terms(a.searched) for a in asks):
+        # no word of it is in any article ("xxxx", a typo of every word, another script): no
+        # passage can answer, and the nearest by meaning would only cost the model's time
+        yield Done(Answer(
+            UNKNOWN_WORDS, [], True, question=asks[0].searched, backend=settings.backend,
+            stats=replace(stats, gated=True),
+        ))
+        return
     yield Stage("Searching the articles")
     searches = [_search(retriever, ask, settings) for ask in asks]
     # a part whose answer is several facts is read as a choice of sentences (with a model)

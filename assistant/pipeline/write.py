@@ -34,6 +34,9 @@ from search.text import MONTH_ABBREVIATIONS, number, overlap, plain_words
 REFUSAL = (
     "The articles don't say. I found nothing in the indexed articles that answers this question."
 )
+UNKNOWN_WORDS = (
+    "The articles don't say. None of the question's words appear in the indexed articles."
+)
 UNSURE = (
     "I'm not sure the articles answer this. The closest passage I found is shown below; it may "
     "not say what you asked."
