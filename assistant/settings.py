@@ -236,9 +236,12 @@ class Settings(BaseSettings):
     )
     summary_sentences: int = Field(5, ge=1, le=20, description="Sentences in a summary.")
     summary_lead: float = Field(
-        1.0, ge=0, le=10,
-        description="An article summary's sentence weighs 1 + this / (1 + its place in the "
-        "article) more: a report says what matters first.",
+        8.0, ge=0, le=100,
+        description="A summary's sentence weighs 1 + this / (1 + its place in its article) "
+        "more: a report says what matters first. On the dev summaries (13 export articles, 5 "
+        "seeds, 6 stories) 1 / 2 / 4 / 8 / 100 (the lead alone) covered 0.51 / 0.59 / 0.59 / "
+        "0.59 / 0.63 of the export's key facts and 0.41 / 0.41 / 0.53 / 0.57 / 0.45 of the "
+        "seeds' (README).",
     )
     summary_diversity: float = Field(
         0.5, ge=0, le=2,

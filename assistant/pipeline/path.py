@@ -469,7 +469,8 @@ def _story_summary(ranked: Sequence[Scored], retriever: Retriever, settings: Set
     weight = {s.hit.chunk_id: s.fused / best for s in about}
     chosen = story.central(
         [s.hit for s in about], retriever.store.vectors, settings.summary_sentences,
-        settings.summary_diversity, lambda unit, v: weight[unit.chunk_id],
+        settings.summary_diversity,
+        lambda unit, v: weight[unit.chunk_id] * story.lead_weight(unit, settings.summary_lead),
     )
     picked = sorted((story.Picked(u, u.date, False) for u in chosen), key=lambda p: p.date or "")
     return write_story(picked, Kind.SUMMARY, dated=any(p.date for p in picked))
