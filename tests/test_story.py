@@ -99,6 +99,30 @@ def test_a_plan_a_report_announces_is_dated_by_the_report():
     assert [(e.date, e.dated_by_text) for e in found] == [("2017-02-16", False), ("2017-02-14", True)]
 
 
+def test_the_learned_event_score_puts_what_happened_before_what_was_said_about_it():
+    from assistant.pipeline.story import EVENT_FEATURES, EVENT_WEIGHTS, event_features
+    from assistant.pipeline.when import names_day
+
+    ranked = [  # the quote is a little more about the topic; the report of the event leads
+        _scored('"This is a dark day for our democracy," the opposition leader said of it.', "a", 1.0,
+                "2017-03-28", 9),
+        _scored("Police detained Navalny and hundreds of protesters in Moscow on Sunday.", "b", 0.9,
+                "2017-03-28", 0),
+        _scored("Police detained the opposition leader in Moscow on Sunday, with hundreds more.", "c", 0.8,
+                "2017-03-27", 0),
+        _scored("Unrelated sentence about the weather in Paris today.", "d", 0.1, "2017-03-20", 0),
+    ]
+    rows = event_features(ranked, names_day)
+    assert rows.shape == (4, len(EVENT_FEATURES)) and set(EVENT_WEIGHTS) == set(EVENT_FEATURES)
+    column = dict(zip(EVENT_FEATURES, rows.T, strict=True))
+    assert list(column["names_day"][:3]) == [0, 1, 1] and list(column["quotes"][:2]) == [1, 0]
+    assert column["support"][1] > 0 and column["support"][0] == 0  # b and c tell one event
+    found = events(ranked, event_date, weekday, share=0.4, same_fact=0.6, per_article=2,
+                   weights=EVENT_WEIGHTS, names_day=names_day)
+    assert [e.unit.article_id for e in found][:2] == ["b", "c"]
+    assert "d" not in [e.unit.article_id for e in found]  # below the relevance share
+
+
 def test_undated_events_follow_the_weekdays_they_name():
     ranked = [
         _scored("The envoys flew home to Washington on Thursday night.", "a", 1.0, None, 9),

@@ -440,10 +440,13 @@ def _like(retriever: Retriever, title: str, lead: float) -> Callable[[Unit, np.n
 def _timeline(ranked: Sequence[Scored], settings: Settings) -> Written:
     """The events most about the topic, in the order they happened; how many more there are,
     and from when to when; and, for undated articles, that the order is uncertain."""
+    learned = settings.timeline_learned
     events = story.events(
-        ranked, when.event_date, when.weekday, share=settings.story_share,
+        ranked, when.event_date, when.weekday,
+        share=settings.timeline_share if learned else settings.story_share,
         same_fact=settings.same_fact, per_article=settings.timeline_per_article,
-        lead=settings.timeline_lead,
+        lead=settings.timeline_lead, weights=story.EVENT_WEIGHTS if learned else None,
+        names_day=when.names_day,
     )
     shown = story.in_order(events[: settings.timeline_events])
     more = ""

@@ -3,8 +3,10 @@
 Every line is an article's own sentence, cited to it: nothing is written by a model. The
 sentences are chosen by code, fast enough for a whole export:
 
-- a timeline of X: the articles about X (hybrid retrieval, within a period the request names),
-  each by its sentence most about X, dated by the date the sentence itself gives ("on
+- a timeline of X: the statements about X (hybrid retrieval, within a period the request
+  names), ranked by a learned event score (a report's opening sentence that says when, told
+  by other reports too, in a report most about X, rather than a quote or background), at most
+  two a report, dated by the date the sentence itself gives ("on
   Tuesday", "on 14 March", resolved against the report's date by dateutil) or else the
   report's; one event that several reports give is one line with each citation; in date order.
 - a summary of an article: its most central sentences (each one's mean cosine similarity to
@@ -26,7 +28,7 @@ from assistant.pipeline.evidence import statement
 from index.units import Unit
 from search.keywords import KeywordIndex
 from search.retrieval import Scored
-from search.text import overlap
+from search.text import overlap, plain_words
 
 _REQUEST = r"(?:please\s+)?(?:(?:can|could|would)\s+you\s+)?(?:give|show|make|draw|write|get)?\s*(?:me\s+)?"
 # words that ask for the order things happened in, and asides that add nothing to the topic
@@ -144,6 +146,59 @@ class Picked:
 
 Vectors = Callable[[Sequence[str]], Mapping[str, np.ndarray]]
 
+# What makes a candidate sentence a timeline's event, besides being about the topic: each
+# statement's features (`event_features`), weighed by a logistic regression fitted on the dev
+# timelines (`python -m benchmarks.event_score`, which prints these and the leave-one-out
+# recall that judged them). Raw-space weights of the log-odds; only their ranking is used.
+EVENT_FEATURES = (
+    "relevance",  # its retrieval score, as a share of the best statement's
+    "lead",  # 1 / (1 + its place in its report): the inverted pyramid
+    "names_day",  # it says when ("on Tuesday", "on 14 March")
+    "support",  # log(1 + other reports' statements sharing a quarter of its words)
+    "report",  # its report's best statement score, as a share of the best
+    "length",  # words / 30, capped at 2
+    "quotes",  # it holds a quotation mark: words said about the event, often not the event
+    "said",  # it reports speech ("said", "says")
+    "place",  # log(1 + its place in its report)
+)
+EVENT_WEIGHTS: dict[str, float] = {  # 21 dev timelines (16 export, 5 seeds), L2 1
+    "relevance": 0.2917, "lead": 1.1923, "names_day": 1.4565, "support": 0.4949, "report": 2.6818,
+    "length": 0.5157, "quotes": -0.0857, "said": -0.2624, "place": -0.1816,
+}
+
+
+def event_features(statements: Sequence[Scored], names_day: Callable[[str], bool]) -> np.ndarray:
+    """One row of `EVENT_FEATURES` per statement (see there)."""
+    if not statements:
+        return np.zeros((0, len(EVENT_FEATURES)))
+    best = max(s.fused for s in statements) or 1.0
+    report_best: dict[str, float] = {}
+    for s in statements:
+        report_best[s.hit.article_id] = max(report_best.get(s.hit.article_id, 0.0), s.fused)
+    words = [set(plain_words(s.hit.text)) for s in statements]
+    rows = []
+    for i, s in enumerate(statements):
+        unit = s.hit
+        support = sum(
+            1 for j, o in enumerate(statements)
+            if o.hit.article_id != unit.article_id and _jaccard(words[i], words[j]) >= 0.25
+        )
+        rows.append([
+            s.fused / best, 1 / (1 + unit.ordinal), float(names_day(unit.text)),
+            np.log1p(support), report_best[unit.article_id] / best,
+            min(len(unit.text.split()), 60) / 30, float(bool(_QUOTE_MARK.search(unit.text))),
+            float(bool(_SAID.search(unit.text))), np.log1p(unit.ordinal),
+        ])
+    return np.array(rows)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+_QUOTE_MARK = re.compile("[\"“”]")
+_SAID = re.compile(r"\b(?:said|says)\b")
+
 
 def events(
     ranked: Sequence[Scored],
@@ -154,27 +209,38 @@ def events(
     same_fact: float,
     per_article: int,
     lead: float = 0.0,
+    weights: Mapping[str, float] | None = None,
+    names_day: Callable[[str], bool] | None = None,
 ) -> list[Picked]:
-    """A timeline's events, most about the topic first: its statements scoring at least
-    `share` of the best, at most `per_article` of an article, each dated by
-    `event_date(text, reported)`, or the report's when that is later than the report; one
-    event that several reports give (the same date, words overlapping by `same_fact`) is one,
-    with each report.
+    """A timeline's events, the likeliest first: its statements scoring at least `share` of
+    the best, at most `per_article` of an article, each dated by `event_date(text,
+    reported)`, or the report's when that is later than the report; one event that several
+    reports give (the same date, words overlapping by `same_fact`) is one, with each report.
 
-    A sentence's score is its relevance times `lead_weight(unit, lead)`: without it, the
-    sentences most about X were often background ("In late 2015, Navalny repaid...") rather
-    than what happened."""
-    scored = sorted(
-        ((s.fused * lead_weight(s.hit, lead), s.hit) for s in ranked if story_line(s.hit)),
-        key=lambda t: -t[0],
-    )
-    if not scored:
+    Without `weights`, a sentence's score is its relevance times `lead_weight(unit, lead)`:
+    without that, the sentences most about X were often background ("In late 2015, Navalny
+    repaid...") rather than what happened. With `weights` (`EVENT_WEIGHTS`) and `names_day`,
+    the statements about the topic (relevance at least `share` of the best) are ranked by
+    the learned score of their `event_features`."""
+    statements = [s for s in ranked if story_line(s.hit)]
+    if not statements:
         return []
-    best = scored[0][0]
+    if weights and names_day is not None:
+        best_relevance = max(s.fused for s in statements)
+        about = [s for s in statements if s.fused >= share * best_relevance]
+        w = np.array([weights[name] for name in EVENT_FEATURES])
+        scores = event_features(about, names_day) @ w
+        scored = sorted(zip(scores.tolist(), (s.hit for s in about)), key=lambda t: -t[0])
+        floor = -np.inf
+    else:
+        scored = sorted(
+            ((s.fused * lead_weight(s.hit, lead), s.hit) for s in statements), key=lambda t: -t[0]
+        )
+        floor = share * scored[0][0]
     picked: list[Picked] = []
     taken: dict[str, int] = {}
     for score, unit in scored:
-        if score < share * best or taken.get(unit.article_id, 0) >= per_article:
+        if score < floor or taken.get(unit.article_id, 0) >= per_article:
             continue
         date, from_text = event_date(unit.text, unit.date)
         if from_text and unit.date and date > unit.date:

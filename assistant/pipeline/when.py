@@ -162,6 +162,12 @@ _BACK = {"yesterday": relativedelta(days=-1), "today": relativedelta(), "last ni
          "last week": relativedelta(weeks=-1), "last month": relativedelta(months=-1)}
 
 
+def names_day(text: str) -> bool:
+    """Whether a sentence says when (a weekday, a day and month, "yesterday", "last week"):
+    what a report of an event usually does and its background usually doesn't."""
+    return _GIVEN.search(text) is not None
+
+
 def event_date(text: str, reported: str | None) -> tuple[str | None, bool]:
     """The date a sentence gives what it reports, as ISO, and whether the sentence gave it:
     the first weekday, day and month, or "yesterday"/"last week" in it, resolved against the
