@@ -100,6 +100,45 @@ def test_the_first_list_holds_at_least_so_many_sentences_and_a_second_may_add_on
     assert '"SENTENCES: " (line ", " line |' in facts_grammar(2, most=8, least=4)
 
 
+def test_read_in_two_steps_the_second_lists_only_sentences_it_had_not_shown():
+    from assistant.pipeline.evidence import Evidence
+    from assistant.pipeline.read import read_facts_in_two
+    from tests.test_ground import EVIDENCE
+
+    class Listing:  # replies from a script, keeping each prompt
+        usage = None
+
+        def __init__(self, replies):
+            self.replies, self.prompts = list(replies), []
+
+        def stream(self, prompt, max_tokens):
+            self.prompts.append(prompt)
+            yield self.replies.pop(0)
+
+    head = Evidence(EVIDENCE.question, EVIDENCE.passages[:1], EVIDENCE.best_similarity)
+    new = [line.n for line in EVIDENCE.lines[len(head.lines):]]
+    reader = Listing(["SENTENCES: 2, 1", f"SENTENCES: {new[0]}"])
+    chosen = read_facts_in_two(reader, EVIDENCE, head, "What happened?", 40, 2, 1, enough=5)
+    yielded = []
+    try:
+        while True:
+            yielded.append(next(chosen))
+    except StopIteration as done:
+        reading = done.value
+    assert yielded == [2, 1, new[0]] and [p.line for p in reading.reply.pairs] == [2, 1, new[0]]
+    first, second = reader.prompts
+    assert "It rained" not in first.messages[-1]["content"]  # the rest isn't read first
+    assert second.messages[: len(first.messages)] == first.messages  # the KV cache holds step one
+    assert f"[{new[0]}] It rained" in second.messages[-1]["content"]
+    assert f'line ::= "{new[0]}"' in second.grammar and '"1" |' not in second.grammar
+    # enough chosen in the first step: the rest is not read
+    reader = Listing(["SENTENCES: 2, 1"])
+    chosen = read_facts_in_two(reader, EVIDENCE, head, "What happened?", 40, 2, 1, enough=2)
+    for _ in chosen:
+        pass
+    assert len(reader.prompts) == 1
+
+
 def _unit(text, article="a", start=0, date=None):
     return SimpleNamespace(
         text=text, title="Headline", kind="sentence", article_id=article, start=start,

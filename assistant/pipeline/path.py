@@ -44,7 +44,7 @@ from assistant.pipeline.evidence import Evidence, budget_for, count_tokens, gath
 from assistant.pipeline.ground import ground
 from assistant.pipeline.kinds import events, several, speaker, wanted
 from assistant.pipeline.plan import Ask, History, condensed, plan
-from assistant.pipeline.read import Reply, check_facts, read, read_facts
+from assistant.pipeline.read import Reply, check_facts, read, read_facts, read_facts_in_two
 from assistant.pipeline.write import (
     REFUSAL,
     UNKNOWN_WORDS,
@@ -272,6 +272,13 @@ def _several(
     if settings.facts_choice == "check":
         chosen = check_facts(
             reader, evidence, ask.asked, settings.max_facts, settings.facts_check_at
+        )
+    elif settings.facts_first_tokens and len(
+        (head := evidence.head(settings.facts_first_tokens, count_tokens)).lines
+    ) < len(evidence.lines):
+        chosen = read_facts_in_two(
+            reader, evidence, head, ask.asked, settings.llm_max_tokens,
+            settings.facts_at_least, settings.facts_more_least, settings.max_facts,
         )
     else:
         chosen = read_facts(

@@ -22,7 +22,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
 from assistant.llm.base import Prompt, Reader, Usage, data
-from assistant.pipeline.evidence import Evidence
+from assistant.pipeline.evidence import Evidence, Line
 
 POINTER = "SENTENCE"
 PHRASE = "ANSWER"
@@ -104,9 +104,14 @@ def read_prompt(evidence: Evidence, question: str) -> Prompt:
 
 def render_evidence(evidence: Evidence) -> str:
     """The numbered sentences, under their article's headline and date (once per article)."""
+    return render_lines(evidence.lines)
+
+
+def render_lines(lines: Sequence[Line]) -> str:
+    """Shown sentences with their numbers, each article's headline and date before its first."""
     out: list[str] = []
     shown_title = None
-    for line in evidence.lines:
+    for line in lines:
         article = line.passage.article_id
         if article != shown_title:
             if out:
@@ -172,10 +177,11 @@ person's own words or views.
 If no sentence states any part of the answer, reply exactly: {NONE}"""
 
 
-def facts_grammar(lines: int, most: int = MAX_FACTS_CHOSEN, least: int = 1) -> str:
-    """The several-facts reply's form: `least` to `most` numbers of shown sentences, or NONE."""
-    numbers = " | ".join(f'"{n}"' for n in range(1, max(lines, 1) + 1))
-    least = max(1, min(least, lines, most))
+def facts_grammar(lines: int, most: int = MAX_FACTS_CHOSEN, least: int = 1, first: int = 1) -> str:
+    """The several-facts reply's form: `least` to `most` numbers of shown sentences (`first`
+    to `lines`), or NONE."""
+    numbers = " | ".join(f'"{n}"' for n in range(first, max(lines, first) + 1))
+    least = max(1, min(least, lines - first + 1, most))
     lists = " | ".join(' ", " '.join(["line"] * k) for k in range(least, most + 1))
     return f'root ::= "{NONE}" | "{FACTS}: " ({lists})\nline ::= {numbers}\n'
 
@@ -229,6 +235,44 @@ def read_facts(
              {"role": "user", "content": MORE}),
             more_grammar,
         )
+    pairs = tuple(Pair(n, line.text) for n in chosen if (line := evidence.line(n)) is not None)
+    return Reading(Reply(pairs, "\n".join(raws)), usage)
+
+
+def more_facts_prompt(before: Prompt, raw: str, rest: Sequence[Line], question: str, least: int) -> Prompt:
+    """The second step of a two-step reading: the conversation so far (in the KV cache), then
+    the evidence not yet shown, numbered on, and the question again; the model may list only
+    the new sentences."""
+    text = (
+        f"More sentences:\n{render_lines(rest)}\n\nDo any of these sentences state another fact "
+        f"of the answer? Reply in the same form, or {NONE}.\nQuestion: {data(question)}"
+    )
+    return Prompt(
+        (*before.messages, {"role": "assistant", "content": raw}, {"role": "user", "content": text}),
+        facts_grammar(rest[-1].n, least=least, first=rest[0].n),
+    )
+
+
+def read_facts_in_two(
+    reader: Reader, evidence: Evidence, head: Evidence, question: str, max_tokens: int,
+    least_first: int, least_more: int, enough: int,
+) -> Generator[int, None, Reading]:
+    """Several facts read in two steps: the best evidence (`head`) first, so the first chosen
+    sentence shows after reading about half the tokens, and the model chooses among fewer;
+    then, unless it already chose `enough`, the rest of the evidence in the same conversation
+    (the first step stays in the KV cache), of which it may list only the new sentences."""
+    prompt = facts_prompt(head, question, least_first)
+    raw = yield from _choices(reader, prompt, max_tokens, ())
+    usage = reader.usage
+    chosen = list(parse_facts(raw))
+    raws = [raw]
+    rest = evidence.lines[len(head.lines):]
+    if rest and len(chosen) < enough:
+        more = more_facts_prompt(prompt, raw, rest, question, least_more)
+        raw = yield from _choices(reader, more, max_tokens, chosen)
+        usage = _summed(usage, reader.usage)
+        raws.append(raw)
+        chosen += [n for n in parse_facts(raw) if n not in chosen]
     pairs = tuple(Pair(n, line.text) for n in chosen if (line := evidence.line(n)) is not None)
     return Reading(Reply(pairs, "\n".join(raws)), usage)
 
