@@ -142,6 +142,12 @@ class Settings(BaseSettings):
         "this many tokens, and the rest only when nothing it copies grounds there (0: the whole "
         "evidence at once). Measured on dev in the README.",
     )
+    check_agreed: bool = Field(
+        True,
+        description="Check an answer (the yes/no call) also when the model's phrase and the "
+        "composer's pick ground in the same sentence; off, their agreement decides and the "
+        "check's call is saved (measured on dev in the README).",
+    )
     facts_reader: bool = Field(
         True,
         description="Read a question whose answer is several facts (what someone said, the "

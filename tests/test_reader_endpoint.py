@@ -332,3 +332,17 @@ def test_the_composer_s_pick_is_a_candidate_when_the_model_finds_nothing(scripte
     assert all(c.quote[:40] in shown for c in result.citations)
     scripted.say(model({}, verify="NO"))
     assert answer(QUESTION).refused
+
+
+def test_when_the_model_and_the_composer_agree_the_check_may_be_saved(scripted, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_COMPOSER_CANDIDATE", "1")
+    scripted.say(model(verify="NO"))
+
+    def checks():
+        return [r for r in scripted.requests if r["messages"][-1]["content"].startswith("Text:")]
+
+    assert answer(QUESTION).refused and checks()  # by default the check decides, and says no
+    scripted.requests.clear()
+    monkeypatch.setenv("ASSISTANT_CHECK_AGREED", "0")
+    result = answer(QUESTION)
+    assert not result.refused and "Witkoff" in result.text and not checks()  # agreement decided

@@ -357,13 +357,16 @@ def _decided(
     candidate when it grounds in another sentence; each weighed, the likelier decided on."""
     grounded = ground(reply.pairs, evidence, settings.ground_max_skipped)
     candidates = [("reader" if reader is not None else "composer", grounded)]
+    agreed = False
     if pick is not None:
         picked = ground(pick.pairs, evidence, settings.ground_max_skipped)
-        if picked and not {g.line.n for g in grounded} & {g.line.n for g in picked}:
+        agreed = bool({g.line.n for g in grounded} & {g.line.n for g in picked})
+        if picked and not agreed:
             candidates.append(("composer", picked))
+    verifier = None if agreed and not settings.check_agreed else reader
     weighed, usages = [], []
     for source, phrases in candidates:
-        signals, usage = weigh(reader, ask.asked, phrases)
+        signals, usage = weigh(verifier, ask.asked, phrases)
         weighed.append(Candidate(source, tuple(phrases), signals))
         usages.append(usage)
     decision = choose(
