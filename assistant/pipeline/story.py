@@ -226,11 +226,14 @@ def events(
     if not statements:
         return []
     if weights and names_day is not None:
+        # the features over every statement, as they were fitted; the events among those about X
+        scores = event_features(statements, names_day) @ np.array([weights[n] for n in EVENT_FEATURES])
         best_relevance = max(s.fused for s in statements)
-        about = [s for s in statements if s.fused >= share * best_relevance]
-        w = np.array([weights[name] for name in EVENT_FEATURES])
-        scores = event_features(about, names_day) @ w
-        scored = sorted(zip(scores.tolist(), (s.hit for s in about)), key=lambda t: -t[0])
+        scored = sorted(
+            ((score, s.hit) for score, s in zip(scores.tolist(), statements, strict=True)
+             if s.fused >= share * best_relevance),
+            key=lambda t: -t[0],
+        )
         floor = -np.inf
     else:
         scored = sorted(
