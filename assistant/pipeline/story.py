@@ -6,7 +6,7 @@ sentences are chosen by code, fast enough for a whole export:
 - a timeline of X: the statements about X (hybrid retrieval, within a period the request
   names), ranked by a learned event score (a report's opening sentence that says when, told
   by other reports too, in a report most about X, rather than a quote or background), at most
-  two a report, dated by the date the sentence itself gives ("on
+  three a report, dated by the date the sentence itself gives ("on
   Tuesday", "on 14 March", resolved against the report's date by dateutil) or else the
   report's; one event that several reports give is one line with each citation; in date order.
 - a summary of an article: its most central sentences (each one's mean cosine similarity to
