@@ -40,8 +40,12 @@ def plain_words(text: str) -> list[str]:
 
 def overlap(a: str, b: str) -> float:
     """Shared words over all words (Jaccard): how far two sentences say the same thing."""
-    wa, wb = set(plain_words(a)), set(plain_words(b))
-    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+    return jaccard(set(plain_words(a)), set(plain_words(b)))
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """`overlap` of word sets already made (when one sentence meets many)."""
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def number(word: str) -> str:

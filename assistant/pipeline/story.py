@@ -28,7 +28,7 @@ from assistant.pipeline.evidence import statement
 from index.units import Unit
 from search.keywords import KeywordIndex
 from search.retrieval import Scored
-from search.text import overlap, plain_words
+from search.text import jaccard, overlap, plain_words
 
 _REQUEST = r"(?:please\s+)?(?:(?:can|could|would)\s+you\s+)?(?:give|show|make|draw|write|get)?\s*(?:me\s+)?"
 # words that ask for the order things happened in, and asides that add nothing to the topic
@@ -181,7 +181,7 @@ def event_features(statements: Sequence[Scored], names_day: Callable[[str], bool
         unit = s.hit
         support = sum(
             1 for j, o in enumerate(statements)
-            if o.hit.article_id != unit.article_id and _jaccard(words[i], words[j]) >= 0.25
+            if o.hit.article_id != unit.article_id and jaccard(words[i], words[j]) >= 0.25
         )
         rows.append([
             s.fused / best, 1 / (1 + unit.ordinal), float(names_day(unit.text)),
@@ -190,10 +190,6 @@ def event_features(statements: Sequence[Scored], names_day: Callable[[str], bool
             float(bool(_SAID.search(unit.text))), np.log1p(unit.ordinal),
         ])
     return np.array(rows)
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 _QUOTE_MARK = re.compile("[\"“”]")
