@@ -218,6 +218,17 @@ def test_a_follow_up_is_made_standalone_before_it_is_read(scripted):
     assert "five hours" in result.text and not result.refused
 
 
+def test_words_no_article_holds_are_refused_in_a_conversation_too(scripted):
+    # rewritten as a follow-up, they became the last question again, answered a second time
+    scripted.say(model({"How long": "five hours"}, condensed="How long did they talk with Putin?"))
+    history = [("How long did the Moscow talks last?", "five hours [1].")]
+    result = answer("Zzqv qqrt?", history=history)
+    assert result.refused and "None of the question's words" in result.text
+    assert scripted.requests == []
+    answer("And him?", history=[("Who met Putin in Moscow?", f"{NAMES} [1].")])
+    assert any("standalone question" in r["messages"][-1]["content"] for r in scripted.requests)
+
+
 def test_a_planted_injection_does_not_change_the_answer(scripted, built_index):
     """A model that obeys instructions in its passages, on a clean and on a poisoned corpus."""
 

@@ -118,6 +118,17 @@ def stream(
         yield Done(_story(wanted_story, retriever, settings, started))
         return
     stats = Stats()
+    keywords = retriever.keywords
+    if keywords.unknown_terms(planned.resolved) and not keywords.terms(planned.resolved):
+        # it has words and no article holds any ("xxxx", a typo of every word, another
+        # script): no passage can answer, and the nearest by meaning would only cost the
+        # model's time. Asked before a follow-up is rewritten, which would make it the last
+        # question again; "him" of "And him?" is read as the last answer's name first.
+        yield Done(Answer(
+            UNKNOWN_WORDS, [], True, question=planned.resolved, backend=settings.backend,
+            stats=replace(stats, gated=True),
+        ))
+        return
     if history and settings.followup == "model" and reader is not None and len(planned.asks) == 1:
         yield Stage("Making the follow-up a question of its own")
         try:
@@ -127,14 +138,6 @@ def stream(
             return
         stats = stats.plus(usage)
     asks = planned.asks
-    if not any(retriever.keywords.terms(a.searched) for a in asks):
-        # no word of it is in any article ("xxxx", a typo of every word, another script): no
-        # passage can answer, and the nearest by meaning would only cost the model's time
-        yield Done(Answer(
-            UNKNOWN_WORDS, [], True, question=asks[0].searched, backend=settings.backend,
-            stats=replace(stats, gated=True),
-        ))
-        return
     yield Stage("Searching the articles")
     searches = [_search(retriever, ask, settings) for ask in asks]
     # a part whose answer is several facts is read as a choice of sentences (with a model)
