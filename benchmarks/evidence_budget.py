@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     cached = model.count_tokens(model.render([{"role": "system", "content": SYSTEM}]))
     searches = []
     for item in items:
-        asks = plan(item.question, normalize([tuple(t) for t in item.history])).asks
+        asks = plan(item.question, normalize([tuple(t) for t in item.history]), settings.max_parts).asks
         rankings = [retriever.find(a.searched, settings.candidates).ranked() for a in asks]
         searches.append((item, asks, rankings))
     rows = []
