@@ -121,3 +121,29 @@ def test_the_chat_s_example_questions_are_answered_right(reader):
         assert_grounded(result, reader["corpus"])
     several = answer("What did Lavrov say about negotiating with the incoming U.S. administration?")
     assert several.text.startswith("- ")  # several facts: a list
+
+
+def test_the_model_points_at_a_number_of_two_digits_where_its_list_would_begin(packaged_model):
+    """The several-facts reader's pointing: the probability of each shown number after the
+    reply's opening, "11" read as "1" then "1" (and not as "1" ending there)."""
+    from assistant.llm.base import Prompt
+    from assistant.llm.readers import local_reader
+    from assistant.pipeline.read import FACTS, facts_grammar
+
+    settings = Settings()
+    reader = local_reader(packaged_model, settings.llm_threads, settings.llm_context)
+    facts = ["The cat sat on the mat.", "It rained on Tuesday.", "The dog barked twice.",
+             "Bananas are yellow.", "The sky was grey.", "Water boils at 100 degrees.",
+             "The train was late.", "Tea is served at four.", "The shop opens at nine.",
+             "Snow fell in the hills.", "Lisbon is the capital of Portugal.", "Bread is baked daily."]
+    shown = "\n".join(f"[{n}] {text}" for n, text in enumerate(facts, 1))
+    messages = (
+        {"role": "system", "content": f"List the numbers of the sentences that answer. Reply {FACTS}: <numbers>"},
+        {"role": "user", "content": f"{shown}\nQuestion: What is the capital of Portugal?"},
+    )
+    numbers = tuple(str(n) for n in range(1, len(facts) + 1))
+    shares = reader.choose(Prompt(messages, None, numbers, prefix=f"{FACTS}: "))
+    assert sum(shares.values()) == pytest.approx(1)
+    assert max(shares, key=shares.get) == "11" and shares["11"] > 0.5, shares
+    written = "".join(reader.stream(Prompt(messages, facts_grammar(len(facts), most=1)), 12))
+    assert written == f"{FACTS}: 11"  # where its greedy list begins

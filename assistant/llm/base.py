@@ -18,6 +18,7 @@ class Prompt:
     messages: tuple[dict, ...]
     grammar: str | None = None  # GBNF the reply is held to (a local model; an endpoint parses)
     openings: tuple[str, ...] = ()  # the reply's possible openings, whose shares are read
+    prefix: str = ""  # for `choose`: the reply's opening already written, before the openings
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ prompt becomes a reply (`stream`) or a probability (`choose`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +32,7 @@ class LocalReader(Reader):
         )
 
     def choose(self, prompt: Prompt, cancel: Cancel | None = None) -> dict[str, float]:
-        return self.model.choose(prompt.messages, prompt.openings, cancel)
+        return self.model.choose(prompt.messages, prompt.openings, cancel, prompt.prefix)
 
     @property
     def usage(self):
@@ -73,10 +74,22 @@ class EndpointReader(Reader):
         yield reply
 
     def choose(self, prompt: Prompt, cancel: Cancel | None = None) -> dict[str, float]:
-        """An endpoint's logits aren't portable: its greedy opening gets all the share."""
-        reply = "".join(self.stream(prompt, 4, cancel)).strip().upper()
-        picked = next((o for o in prompt.openings if reply.startswith(o.upper())), None)
-        return {o: float(o == picked) for o in prompt.openings}
+        """An endpoint's logits aren't portable: its greedy opening gets all the share. After
+        a `prefix` ("SENTENCES: "), the options its greedy reply lists share it, the first the
+        most: a list it writes stands for where it would point."""
+        if not prompt.prefix:
+            reply = "".join(self.stream(prompt, 4, cancel)).strip().upper()
+            picked = next((o for o in prompt.openings if reply.startswith(o.upper())), None)
+            return {o: float(o == picked) for o in prompt.openings}
+        reply = "".join(self.stream(prompt, 64, cancel)).strip()
+        head = prompt.prefix.strip()
+        if reply.upper().startswith(head.upper()):
+            reply = reply[len(head):]
+        words = re.findall(r"[^\s,;.]+", reply.splitlines()[0] if reply.strip() else "")
+        listed = list(dict.fromkeys(w for w in words if w in prompt.openings))
+        weight = {o: 1 / (i + 1) for i, o in enumerate(listed)}
+        total = sum(weight.values()) or 1.0
+        return {o: weight.get(o, 0.0) / total for o in prompt.openings}
 
 
 def model_path(settings: Settings, progress: bool = True) -> Path | None:

@@ -36,10 +36,10 @@ class RecordedReader(Reader):
         self._usage = None
 
     def _key(self, kind: str, prompt: Prompt, max_tokens: int = 0) -> str:
-        blob = json.dumps(
-            [self.identity, kind, prompt.messages, prompt.grammar, prompt.openings, max_tokens],
-            ensure_ascii=False,
-        )
+        asked = [self.identity, kind, prompt.messages, prompt.grammar, prompt.openings, max_tokens]
+        if prompt.prefix:  # (only then: the replies recorded before it keep their keys)
+            asked.append(prompt.prefix)
+        blob = json.dumps(asked, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _get(self, key: str) -> dict | None:

@@ -12,7 +12,9 @@ evicting the other's instructions.
 
 Two more things the answer path needs from the model, besides text: a reply held to a form by a
 GBNF grammar (llama.cpp's grammar sampler), and how likely the model found each of a few
-openings (`NONE` or an answer; `YES` or `NO`), read from the logits of the reply's first token.
+openings (`NONE` or an answer; `YES` or `NO`), read from the logits of the reply's first token,
+or, after an opening taken as written ("SENTENCES: "), of each of many options ("1" ... "24"),
+token by token.
 cyllama 0.2.18's `get_logits_ith` looks up `model.n_vocab`, which its model class lacks; the
 model is loaded as a subclass that has it.
 """
@@ -116,14 +118,30 @@ class LocalModel:
             )
 
     def choose(
-        self, messages: Sequence[dict], options: Sequence[str], cancel: Cancel | None = None
+        self,
+        messages: Sequence[dict],
+        options: Sequence[str],
+        cancel: Cancel | None = None,
+        prefix: str = "",
     ) -> dict[str, float]:
         """How the model shares its reply's first token among `options` ("YES", "NO"): one
-        prefill (shared with the last prompt as far as it goes), no generation."""
+        prefill (shared with the last prompt as far as it goes), no generation.
+
+        With `prefix`, the reply's opening already written ("SENTENCES: "), the options are
+        what follows it and may be several tokens each ("1" ... "24"): each one's probability
+        is the product of its tokens' (held to the options, as a grammar would hold them),
+        times, for an option that another continues ("1" of "12"), the chance it ends there.
+        Each token shared by options is decoded once, on a branch dropped afterwards."""
         with self._lock, self._abortable(cancel):
-            tokens = self._prefill(self.render(messages), 1)
-            self.last = Usage(len(tokens), self._kept, 0, self._prefill_s, 0.0, self._prefill_s)
-            return self._shares(tuple(options))
+            prompt = self.render(messages)
+            tokens = self._prefill(prompt + prefix, 1)
+            if prefix:
+                shares = self._paths(_continuations(self.vocab, prompt + prefix, tuple(options)))
+            else:
+                shares = self._shares(tuple(options))
+            spent = time.perf_counter() - self._started
+            self.last = Usage(len(tokens), self._kept, 0, spent, 0.0, spent)
+            return shares
 
     @contextmanager
     def _abortable(self, cancel: Cancel | None) -> Iterator[None]:
@@ -166,6 +184,7 @@ class LocalModel:
         for lo in range(keep, len(tokens), BATCH):
             self._decode(tokens[lo : lo + BATCH])
         self._kept = keep
+        self._started = started
         self._prefill_s = time.perf_counter() - started
         return tokens
 
@@ -190,6 +209,37 @@ class LocalModel:
             mass[option] = float(np.exp(picked - logits.max()).sum()) if len(ids) else 0.0
         total = sum(mass.values()) or 1.0
         return {option: m / total for option, m in mass.items()}
+
+    def _paths(self, options: dict[str, tuple[int, ...]]) -> dict[str, float]:
+        """The probability of each option's token path after the prompt (see `choose`),
+        renormalised over the options."""
+        probability: dict[str, float] = {}
+        base = len(self._cached[self._slot])
+
+        def walk(path: tuple[int, ...], reach: float, logits: np.ndarray) -> None:
+            soft = np.exp(logits - logits.max())
+            soft /= soft.sum()
+            nexts = {o[len(path)] for o in options.values() if len(o) > len(path) and o[: len(path)] == path}
+            ends = [name for name, o in options.items() if o == path]
+            going = float(sum(soft[t] for t in nexts))
+            # held to the options: the path ends here or goes on by one of `nexts`
+            total = going + (max(1.0 - going, 1e-12) if ends else 0.0)
+            for name in ends:
+                probability[name] = reach * max(1.0 - going, 1e-12) / total
+            for token in sorted(nexts):
+                step = reach * float(soft[token]) / total
+                longer = (*path, token)
+                if not any(len(o) > len(longer) and o[: len(longer)] == longer for o in options.values()):
+                    probability.update((n, step) for n, o in options.items() if o == longer)
+                    continue  # a leaf: no need to decode it
+                self._decode([token])
+                walk((*path, token), step, np.asarray(self.ctx.get_logits_ith(-1), dtype=np.float64))
+                self.ctx.memory_seq_rm(self._slot, base + len(path), -1)
+                del self._cached[self._slot][base + len(path):]
+
+        walk((), 1.0, np.asarray(self.ctx.get_logits_ith(-1), dtype=np.float64))
+        total = sum(probability.values()) or 1.0
+        return {name: probability.get(name, 0.0) / total for name in options}
 
     def _stream(
         self,
@@ -260,6 +310,19 @@ def _openers(vocab, options: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
             if option.startswith(piece):
                 found[i].append(token)
     return tuple(tuple(ids) for ids in found)
+
+
+def _continuations(vocab, prompt: str, options: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    """Each option's tokens as they follow the prompt (tokenized together, as the model
+    would have written them)."""
+    head = vocab.tokenize(prompt, add_special=True, parse_special=True)
+    out = {}
+    for option in options:
+        whole = vocab.tokenize(prompt + option, add_special=True, parse_special=True)
+        if whole[: len(head)] != head:  # the option merged with the prompt's last token
+            raise BackendError(f"the option {option!r} does not follow the reply's opening as tokens")
+        out[option] = tuple(whole[len(head):])
+    return out
 
 
 def _piece(vocab, token: int) -> str:
