@@ -154,11 +154,17 @@ class Settings(BaseSettings):
         "objections, why, what happened) as a choice of sentences, answered with a list; off, "
         "every question is read for one copied phrase, as before issue 31 (for measuring).",
     )
-    facts_choice: Literal["list", "check"] = Field(
-        "list",
+    facts_choice: Literal["list", "check", "point"] = Field(
+        "point",
         description="How the model chooses the sentences of several facts: list (it writes "
-        "their numbers, one reply) or check (each shown sentence asked about on its own, yes or "
-        "no). Measured on dev in the README.",
+        "their numbers, one reply), check (each shown sentence asked about on its own, yes or "
+        "no) or point (the probability it gives each sentence's number as the first of its "
+        "list, read, not written). Measured on dev in the README.",
+    )
+    facts_point_share: float = Field(
+        0.03, ge=0, le=1,
+        description="With facts_choice=point: the share of the likeliest sentence's probability "
+        "another needs to be chosen.",
     )
     facts_rounds: int = Field(
         1, ge=1, le=4,

@@ -100,6 +100,67 @@ def test_the_first_list_holds_at_least_so_many_sentences_and_a_second_may_add_on
     assert '"SENTENCES: " (line ", " line |' in facts_grammar(2, most=8, least=4)
 
 
+def test_pointing_chooses_the_sentences_the_model_gives_a_share_of_the_best_one_s_chance():
+    from assistant.pipeline.read import point_facts
+    from tests.test_ground import EVIDENCE
+
+    class Pointing:  # a reader whose shares come from a script, keeping each prompt
+        usage = None
+
+        def __init__(self, opening, numbers):
+            self.opening, self.numbers, self.prompts = opening, numbers, []
+
+        def choose(self, prompt):
+            self.prompts.append(prompt)
+            shares = self.numbers if prompt.prefix else self.opening
+            return {o: shares.get(o, 0.0) for o in prompt.openings}
+
+    def run(reader, most=2, share=0.1):
+        chosen, yielded = point_facts(reader, EVIDENCE, "What happened?", most, share), []
+        try:
+            while True:
+                yielded.append(next(chosen))
+        except StopIteration as done:
+            return yielded, done.value
+
+    shown = [str(line.n) for line in EVIDENCE.lines]
+    reader = Pointing({"SENTENCES": 0.9, "NONE": 0.1}, {"3": 0.6, "1": 0.3, "2": 0.05, "4": 0.05})
+    yielded, reading = run(reader)
+    assert yielded == [3, 1] and [p.line for p in reading.reply.pairs] == [3, 1]  # best first
+    assert reading.reply.raw == "SENTENCES: 3, 1"
+    opening, pointing = reader.prompts
+    assert opening.openings == ("NONE", "SENTENCES") and not opening.prefix
+    assert pointing.prefix == "SENTENCES: " and list(pointing.openings) == shown
+    assert pointing.messages == opening.messages  # the second is read on the first's KV cache
+    assert run(Pointing({"SENTENCES": 0.9}, {"3": 0.6, "1": 0.3, "2": 0.05}), most=5)[0] == [3, 1]
+    assert run(Pointing({"SENTENCES": 0.9}, {"3": 0.6, "1": 0.3, "2": 0.05}), most=5, share=0.05)[0] == [3, 1, 2]
+    # a reply that opens with NONE: nothing is chosen, and no number is read
+    reader = Pointing({"SENTENCES": 0.4, "NONE": 0.6}, {"3": 1.0})
+    yielded, reading = run(reader)
+    assert yielded == [] and reading.reply.pairs == () and reading.reply.raw == "NONE"
+    assert len(reader.prompts) == 1
+
+
+def test_an_endpoint_points_at_the_sentences_its_reply_lists():
+    """Its logits aren't portable: the numbers it writes after the opening share the chance."""
+    from assistant.llm.base import Prompt
+    from assistant.llm.readers import EndpointReader
+
+    class Replying(EndpointReader):
+        def __init__(self, reply):
+            self.reply = reply
+
+        def stream(self, prompt, max_tokens, cancel=None):
+            yield self.reply
+
+    numbers = Prompt((), None, tuple(str(n) for n in range(1, 13)), prefix="SENTENCES: ")
+    shares = Replying("SENTENCES: 12, 3, 12, 40").choose(numbers)
+    assert shares["12"] > shares["3"] > 0 and sum(shares.values()) == pytest.approx(1)
+    assert shares["1"] == shares["2"] == 0  # "12" is not "1" and "2"
+    assert not any(Replying("NONE").choose(numbers).values())
+    assert Replying("SENTENCES: 3").choose(Prompt((), None, ("NONE", "SENTENCES")))["SENTENCES"] == 1
+
+
 def test_read_in_two_steps_the_second_lists_only_sentences_it_had_not_shown():
     from assistant.pipeline.evidence import Evidence
     from assistant.pipeline.read import read_facts_in_two
@@ -269,6 +330,7 @@ def test_a_sentence_one_part_listed_is_not_listed_again_for_the_next():
 def test_asked_again_the_model_adds_sentences_in_the_same_conversation(scripted, monkeypatch):
     from assistant.pipeline.read import MORE
 
+    monkeypatch.setenv("ASSISTANT_FACTS_CHOICE", "list")  # rounds are the list's
     monkeypatch.setenv("ASSISTANT_FACTS_ROUNDS", "2")
     first = chooser("official communication")
     more = chooser("would not accept the proposals")

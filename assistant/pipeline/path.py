@@ -44,7 +44,14 @@ from assistant.pipeline.evidence import Evidence, budget_for, count_tokens, gath
 from assistant.pipeline.ground import ground
 from assistant.pipeline.kinds import events, several, speaker, wanted
 from assistant.pipeline.plan import Ask, History, condensed, plan
-from assistant.pipeline.read import Reply, check_facts, read, read_facts, read_facts_in_two
+from assistant.pipeline.read import (
+    Reply,
+    check_facts,
+    point_facts,
+    read,
+    read_facts,
+    read_facts_in_two,
+)
 from assistant.pipeline.write import (
     REFUSAL,
     UNKNOWN_WORDS,
@@ -272,7 +279,9 @@ def _several(
 ) -> Generator[Event, None, Outcome]:
     """A part of several facts: the model chooses sentences (each streamed as it is chosen),
     code grounds them and keeps those that can be part of the answer."""
-    if settings.facts_choice == "check":
+    if settings.facts_choice == "point":
+        chosen = point_facts(reader, evidence, ask.asked, settings.max_facts, settings.facts_point_share)
+    elif settings.facts_choice == "check":
         chosen = check_facts(
             reader, evidence, ask.asked, settings.max_facts, settings.facts_check_at
         )

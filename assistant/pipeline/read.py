@@ -298,6 +298,34 @@ def _choices(
     return raw
 
 
+def point_facts(
+    reader: Reader, evidence: Evidence, question: str, most: int, share: float
+) -> Generator[int, None, Reading]:
+    """The third way of choosing several facts: where the model points. Shown the list
+    prompt, it is read, not asked to write: whether its reply opens with NONE, and else how it
+    shares its first sentence number among the shown ones. The sentences it gives at least
+    `share` of the best one's probability are chosen (the `most` likeliest, best first). A
+    list the model writes runs on from its first pick to the next sentences; the probability
+    of each number is its choice among all of them at once, at the cost of one prefill and a
+    token or two for numbers of two digits."""
+    prompt = facts_prompt(evidence, question)
+    opening = reader.choose(Prompt(prompt.messages, None, (NONE, FACTS)))
+    usage = reader.usage
+    chosen: list[int] = []
+    if opening.get(FACTS, 0.0) >= opening.get(NONE, 0.0) and evidence.lines:
+        numbers = tuple(str(line.n) for line in evidence.lines)
+        p = reader.choose(Prompt(prompt.messages, None, numbers, prefix=f"{FACTS}: "))
+        usage = _summed(usage, reader.usage)
+        best = max(p.values(), default=0.0)
+        ranked = sorted(((v, int(n)) for n, v in p.items() if best and v >= share * best), reverse=True)
+        for _, n in ranked[:most]:
+            chosen.append(n)
+            yield n
+    pairs = tuple(Pair(n, line.text) for n in chosen if (line := evidence.line(n)) is not None)
+    raw = f"{FACTS}: " + ", ".join(str(n) for n in chosen) if chosen else NONE
+    return Reading(Reply(pairs, raw), usage)
+
+
 def fact_check_prompt(question: str, sentence: str) -> Prompt:
     """Does this one sentence state part of the answer? The question comes first, so across
     the sentences of one question only the sentence is new to the KV cache."""
