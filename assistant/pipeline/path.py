@@ -45,6 +45,7 @@ from assistant.pipeline.ground import ground
 from assistant.pipeline.kinds import events, several, speaker, wanted
 from assistant.pipeline.plan import Ask, History, condensed, plan
 from assistant.pipeline.read import (
+    MAX_FACTS_CHOSEN,
     Reply,
     check_facts,
     point_facts,
@@ -280,7 +281,9 @@ def _several(
     """A part of several facts: the model chooses sentences (each streamed as it is chosen),
     code grounds them and keeps those that can be part of the answer."""
     if settings.facts_choice == "point":
-        chosen = point_facts(reader, evidence, ask.asked, settings.max_facts, settings.facts_point_share)
+        chosen = point_facts(
+            reader, evidence, ask.asked, MAX_FACTS_CHOSEN, settings.facts_point_share
+        )
     elif settings.facts_choice == "check":
         chosen = check_facts(
             reader, evidence, ask.asked, settings.max_facts, settings.facts_check_at
