@@ -68,9 +68,10 @@ class FakeModel:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def choose(self, messages, options, cancel=None) -> dict[str, float]:
-        """The yes/no check: the script's reply opens with one option, which gets it all."""
-        reply = self.reply(messages)
+    def choose(self, messages, options, cancel=None, prefix="") -> dict[str, float]:
+        """The yes/no check: the script's reply opens with one option, which gets it all
+        (after `prefix`, when the reply is read past an opening)."""
+        reply = self.reply(messages).removeprefix(prefix)
         self.last = Usage(len("\n".join(m["content"] for m in messages).split()), 0, 1, 0.1, 0.0, 0.1)
         return {o: float(reply.startswith(o)) for o in options}
 
