@@ -213,31 +213,33 @@ class LocalModel:
     def _paths(self, options: dict[str, tuple[int, ...]]) -> dict[str, float]:
         """The probability of each option's token path after the prompt (see `choose`),
         renormalised over the options."""
+        named = {path: name for name, path in options.items()}
+        going_on = {path[:k] for path in options.values() for k in range(len(path))}
         probability: dict[str, float] = {}
         base = len(self._cached[self._slot])
 
-        def walk(path: tuple[int, ...], reach: float, logits: np.ndarray) -> None:
+        def walk(path: tuple[int, ...], reach: float) -> None:
+            logits = np.asarray(self.ctx.get_logits_ith(-1), dtype=np.float64)
             soft = np.exp(logits - logits.max())
             soft /= soft.sum()
-            nexts = {o[len(path)] for o in options.values() if len(o) > len(path) and o[: len(path)] == path}
-            ends = [name for name, o in options.items() if o == path]
+            nexts = sorted({o[len(path)] for o in options.values() if o[: len(path)] == path and len(o) > len(path)})
             going = float(sum(soft[t] for t in nexts))
-            # held to the options: the path ends here or goes on by one of `nexts`
-            total = going + (max(1.0 - going, 1e-12) if ends else 0.0)
-            for name in ends:
-                probability[name] = reach * max(1.0 - going, 1e-12) / total
-            for token in sorted(nexts):
-                step = reach * float(soft[token]) / total
+            # held to the options: the path ends here (when it is one) or goes on by one of `nexts`
+            ending = max(1.0 - going, 1e-12) if path in named else 0.0
+            if path in named:
+                probability[named[path]] = reach * ending / (going + ending)
+            for token in nexts:
                 longer = (*path, token)
-                if not any(len(o) > len(longer) and o[: len(longer)] == longer for o in options.values()):
-                    probability.update((n, step) for n, o in options.items() if o == longer)
-                    continue  # a leaf: no need to decode it
+                step = reach * float(soft[token]) / (going + ending)
+                if longer not in going_on:  # a leaf: its probability needs no decode
+                    probability[named[longer]] = step
+                    continue
                 self._decode([token])
-                walk((*path, token), step, np.asarray(self.ctx.get_logits_ith(-1), dtype=np.float64))
+                walk(longer, step)
                 self.ctx.memory_seq_rm(self._slot, base + len(path), -1)
-                del self._cached[self._slot][base + len(path):]
+                del self._cached[self._slot][base + len(path) :]
 
-        walk((), 1.0, np.asarray(self.ctx.get_logits_ith(-1), dtype=np.float64))
+        walk((), 1.0)
         total = sum(probability.values()) or 1.0
         return {name: probability.get(name, 0.0) / total for name in options}
 
