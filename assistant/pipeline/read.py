@@ -235,8 +235,7 @@ def read_facts(
              {"role": "user", "content": MORE}),
             more_grammar,
         )
-    pairs = tuple(Pair(n, line.text) for n in chosen if (line := evidence.line(n)) is not None)
-    return Reading(Reply(pairs, "\n".join(raws)), usage)
+    return _chosen(evidence, chosen, usage, "\n".join(raws))
 
 
 def more_facts_prompt(before: Prompt, raw: str, rest: Sequence[Line], question: str, least: int) -> Prompt:
@@ -273,8 +272,7 @@ def read_facts_in_two(
         usage = _summed(usage, reader.usage)
         raws.append(raw)
         chosen += [n for n in parse_facts(raw) if n not in chosen]
-    pairs = tuple(Pair(n, line.text) for n in chosen if (line := evidence.line(n)) is not None)
-    return Reading(Reply(pairs, "\n".join(raws)), usage)
+    return _chosen(evidence, chosen, usage, "\n".join(raws))
 
 
 def _choices(
@@ -321,9 +319,7 @@ def point_facts(
         for _, n in ranked[:most]:
             chosen.append(n)
             yield n
-    pairs = tuple(Pair(n, line.text) for n in chosen if (line := evidence.line(n)) is not None)
-    raw = f"{FACTS}: " + ", ".join(str(n) for n in chosen) if chosen else NONE
-    return Reading(Reply(pairs, raw), usage)
+    return _chosen(evidence, chosen, usage)
 
 
 def fact_check_prompt(question: str, sentence: str) -> Prompt:
@@ -351,8 +347,18 @@ def check_facts(
             shares.append((p_yes, line.n))
             yield line.n
     chosen = sorted(n for _, n in sorted(shares, reverse=True)[:most])
+    return _chosen(evidence, chosen, usage)
+
+
+def _chosen(
+    evidence: Evidence, chosen: Sequence[int], usage: Usage | None, raw: str | None = None
+) -> Reading:
+    """The reading of chosen sentence numbers: each with its shown sentence, and the reply as
+    the model wrote it, or, when it wrote none (it was read or asked sentence by sentence),
+    as a list would have been written."""
     pairs = tuple(Pair(n, line.text) for n in chosen if (line := evidence.line(n)) is not None)
-    raw = f"{FACTS}: " + ", ".join(str(n) for n in chosen) if chosen else NONE
+    if raw is None:
+        raw = f"{FACTS}: " + ", ".join(str(n) for n in chosen) if chosen else NONE
     return Reading(Reply(pairs, raw), usage)
 
 
