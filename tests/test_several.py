@@ -30,6 +30,8 @@ from tests.scripted_llm import ScriptedLLM, assert_grounded, require
         "Why did the talks collapse?",
         "What happened after the vote?",
         "How feasible do experts consider each of their recommendations?",
+        "What are Moscow's demands?",  # a possessive before the plural
+        "And what were the Chinese leader's words?",
     ],
 )
 def test_questions_whose_answer_is_several_facts(question):

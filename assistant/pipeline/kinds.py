@@ -110,9 +110,11 @@ _ASKS_WHAT_SOMEONE = re.compile(
     rf"^\W*(?:and\s+)?(?:what|how)\s+{_AUXILIARY}\s+(?P<who>.+?)(?<!['’]s)\s+(?:{_SPEECH_VERBS})\b",
     re.I,
 )
+# A word before the plural may be a possessive ("What are Moscow's demands?").
+_WORD = r"\w+(?:['’]s)?"
 _ASKS_PLURAL = re.compile(
-    rf"^\W*(?:and\s+)?what\s+(?:(?:are|were)\s+(?:the\s+)?(?:\w+\s+){{0,3}}?\w+s\b(?!\s+(?:did|do|does|is|was)\b)"
-    rf"|(?:\w+\s+){{0,2}}?\w+s\s+{_AUXILIARY}\b)",
+    rf"^\W*(?:and\s+)?what\s+(?:(?:are|were)\s+(?:the\s+)?(?:{_WORD}\s+){{0,3}}?\w+s\b(?!\s+(?:did|do|does|is|was)\b)"
+    rf"|(?:{_WORD}\s+){{0,2}}?\w+s\s+{_AUXILIARY}\b)",
     re.I,
 )
 _ASKS_WHY = re.compile(r"^\W*(?:and\s+)?why\b", re.I)
