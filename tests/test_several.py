@@ -229,6 +229,27 @@ def test_what_someone_said_is_their_words_not_anothers():
     assert kept.dropped[0][1] == "not Lavrov's words"
 
 
+def test_a_subheading_is_no_fact_and_a_list_item_is():
+    kept = keep_facts(
+        [
+            _grounded("Analysis of the core objections and implications for the talks"),
+            _grounded("- Establishing humanitarian corridors early to ease suffering"),
+            _grounded("Key sticking points include:"),
+            # a long line cut short in the corpus still states something
+            _grounded("The authorities later prevented the minister from entering the consulate "
+                      "in Rotterdam, before escorting her"),
+        ],
+        None, lambda unit: [],
+    )
+    assert [g.text[:14] for g in kept.kept] == ["- Establishing", "The authoritie"]
+    assert [why for _, why in kept.dropped] == ["not a statement", "not a statement"]
+    # the item is a line of the answer's list once, without its own marker
+    part = PartAnswer("What do they recommend?", Verdict.ANSWER, kept.kept[:1], several=True)
+    written = write([part], form="quote", max_citations=3, quote_share=0.6, max_facts=5,
+                    same_fact=0.6)
+    assert written.text == "- Establishing humanitarian corridors early to ease suffering [1]"
+
+
 def test_one_fact_from_two_reports_is_one_line_with_both_citations():
     first = _grounded("The talks in Moscow lasted five hours on Tuesday night.", "a", 10)
     again = _grounded("The talks in Moscow lasted five hours on Tuesday.", "b", 40)

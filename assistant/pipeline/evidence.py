@@ -222,10 +222,20 @@ def count_tokens(text: str) -> int:
     return len(_cl100k().encode(text, disallowed_special=()))
 
 
+# A subheading is a short line that ends in a word, as unstructured's title test has it (at
+# most 12 words, no final punctuation); a list item ("- Establishing humanitarian corridors")
+# ends in a word too, and states a fact.
+_HEADING_WORDS = 12
+LIST_ITEM = re.compile(r"^(?:[-*•–]|\d+[.)])\s+")  # its marker
+
+
 def statement(unit: Unit, min_words: int = 4) -> bool:
-    """A sentence that says something: not a headline, a question, a fragment, or the lead-in
-    to a list ("Key sticking points include:")."""
+    """A sentence that says something: not a headline or subheading, a question, a fragment,
+    or the lead-in to a list ("Key sticking points include:")."""
     text = unit.text.strip()
     if unit.kind == "header" or text == unit.title or text.endswith(("?", ":")):
         return False
-    return len(text.split()) >= min_words
+    words = len(text.split())
+    if unit.kind == "sentence" and text[-1:].isalnum() and words <= _HEADING_WORDS:
+        return bool(LIST_ITEM.match(text)) and words >= min_words
+    return words >= min_words

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from assistant.models import Citation, Kind
 from assistant.pipeline.decide import Verdict
-from assistant.pipeline.evidence import Line
+from assistant.pipeline.evidence import LIST_ITEM, Line
 from assistant.pipeline.ground import Grounded
 from assistant.pipeline.story import Picked
 from assistant.pipeline.when import spoken
@@ -223,8 +223,14 @@ def _listed(
     out = []
     for f in sorted(facts, key=place):
         markers = "".join(f"[{marker(g.line, capped=False)}]" for g in f)
-        out.append(f"- {f[0].line.text} {markers}")  # the whole sentence, as shown
+        out.append(f"- {_item(f[0].line.text)} {markers}")  # the whole sentence, as shown
     return out
+
+
+def _item(text: str) -> str:
+    """A sentence as a line of the answer's list: an item of the article's own list loses its
+    marker, which the answer's line already has ("- - Creating ...")."""
+    return LIST_ITEM.sub("", text, count=1)
 
 
 def _newer(grounded: Sequence[Grounded], marker) -> str:
@@ -321,7 +327,8 @@ def write_story(
             citations.append(citation(unit, len(citations) + 1, 1.0))
             markers += f"[{len(citations)}]"
         when = short_date(p.date) if dated and p.date else ""
-        lines.append(f"- {when}: {p.unit.text} {markers}" if when else f"- {p.unit.text} {markers}")
+        text = _item(p.unit.text)
+        lines.append(f"- {when}: {text} {markers}" if when else f"- {text} {markers}")
     tail = [t for t in (more, note) if t]
     return Written("\n".join(lines + tail), citations, kind)
 
