@@ -53,6 +53,12 @@ def test_a_sentence_dates_its_event_against_the_report():
     assert event_date("The vote is set for 3 January.", "2016-12-20") == ("2017-01-03", True)
     assert event_date("Nothing dates this.", "2017-03-29") == ("2017-03-29", False)
     assert event_date("On Tuesday they met.", None) == (None, False)
+    # "last month" is a month and "last week" the calendar week before, given as the month of
+    # its Thursday (Monday 13 Feb 2017: the week of 6 Feb), not a day they don't name
+    assert event_date("He signed an order last month.", "2017-02-13") == ("2017-01", True)
+    assert event_date("It was approved last week.", "2017-02-13") == ("2017-02", True)
+    assert event_date("They met last week.", "2017-03-01") == ("2017-02", True)  # 20-26 Feb
+    assert event_date("He spoke yesterday.", "2017-02-13") == ("2017-02-12", True)
     assert weekday("They met on Thursday.") == 3 and weekday("No day.") is None
 
 
@@ -76,6 +82,18 @@ def test_one_event_two_reports_give_is_one_with_both_and_events_are_in_date_orde
     assert detained.date == "2017-03-26" and [u.article_id for u in detained.also] == ["a"]
     ordered = in_order(found)
     assert [e.date for e in ordered] == ["2017-03-26", "2017-03-26", "2017-03-27"]
+
+
+def test_an_event_of_last_month_is_dated_by_its_month_and_told_before_that_month_s_days():
+    from assistant.pipeline.write import short_date
+
+    ranked = [
+        _scored("The court ruled against the order on 3 February.", "a", 1.0, "2017-02-13"),
+        _scored("The president signed the executive order last month.", "b", 0.9, "2017-02-13"),
+    ]
+    found = in_order(events(ranked, event_date, weekday, share=0.5, same_fact=0.6, per_article=2))
+    assert [e.date for e in found] == ["2017-01", "2017-02-03"]
+    assert [short_date(e.date) for e in found] == ["Jan 2017", "3 Feb 2017"]
 
 
 def test_a_reports_opening_sentence_outranks_its_background():

@@ -158,8 +158,19 @@ _GIVEN = re.compile(
     re.I,
 )
 _AHEAD = re.compile(r"\b(?:will|next|upcoming|is\s+due|are\s+due|scheduled)\b", re.I)
-_BACK = {"yesterday": relativedelta(days=-1), "today": relativedelta(), "last night": relativedelta(days=-1),
-         "last week": relativedelta(weeks=-1), "last month": relativedelta(months=-1)}
+_BACK = {"yesterday": relativedelta(days=-1), "today": relativedelta(), "last night": relativedelta(days=-1)}
+
+
+def _back(relative: str, day: dt.date) -> str:
+    """A relative date at the precision it has, as a temporal tagger normalises it (TimeML):
+    "yesterday" is a day; "last month" a month ("2017-01"), not the same day a month back;
+    "last week" the calendar week before the report's, as the month that holds its Thursday
+    (ISO 8601 gives a week to the month and year of its Thursday)."""
+    if relative == "last month":
+        return (day + relativedelta(months=-1)).strftime("%Y-%m")
+    if relative == "last week":
+        return (day - dt.timedelta(days=day.weekday() + 4)).strftime("%Y-%m")
+    return (day + _BACK[relative]).isoformat()
 
 
 def names_day(text: str) -> bool:
@@ -169,7 +180,8 @@ def names_day(text: str) -> bool:
 
 
 def event_date(text: str, reported: str | None) -> tuple[str | None, bool]:
-    """The date a sentence gives what it reports, as ISO, and whether the sentence gave it:
+    """The date a sentence gives what it reports, as ISO (a month, "2017-01", when the
+    sentence says no more than "last month"), and whether the sentence gave it:
     the first weekday, day and month, or "yesterday"/"last week" in it, resolved against the
     report's date `reported` by dateutil (a weekday is the last one on or before the report,
     the next one after it when the sentence looks ahead); else the report's date (False)."""
@@ -185,7 +197,7 @@ def event_date(text: str, reported: str | None) -> tuple[str | None, bool]:
         step = relativedelta(days=+1, weekday=index) if ahead else relativedelta(weekday=_last(index))
         return (day + step).isoformat(), True
     if m.group("relative"):
-        return (day + _BACK[" ".join(m.group("relative").lower().split())]).isoformat(), True
+        return _back(" ".join(m.group("relative").lower().split()), day), True
     span = _span(m.group("named"), day)
     if span is None:
         return reported, False

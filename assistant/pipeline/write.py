@@ -334,6 +334,8 @@ def write_story(
 
 
 def short_date(iso: str) -> str:
-    """An ISO date as a timeline line starts: "14 Mar 2017"."""
+    """An ISO date as a timeline line starts: "14 Mar 2017", or "Jan 2017" for a month."""
+    if len(iso) == 7:  # YYYY-MM
+        return f"{MONTH_ABBREVIATIONS[int(iso[5:]) - 1]} {iso[:4]}"
     day = dt.date.fromisoformat(iso)
     return f"{day.day} {MONTH_ABBREVIATIONS[day.month - 1]} {day.year}"
