@@ -52,8 +52,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from assistant.engine import Engine
-    from assistant.llm.readers import model_path
-    from assistant.llm.runtime import LocalModel
     from assistant.pipeline.evidence import budget_for, count_tokens, gather
     from assistant.pipeline.plan import normalize, plan
     from assistant.pipeline.read import SYSTEM, read_prompt, render_evidence
@@ -72,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     several = args.category == "several"
     engine = Engine(settings)
     retriever = engine.retriever
-    model = LocalModel(model_path(settings), n_ctx=settings.llm_context, threads=settings.llm_threads)
+    model = load_model(settings)
     rate = _prefill_rate(model)
     cached = model.count_tokens(model.render([{"role": "system", "content": SYSTEM}]))
     searches = []
@@ -115,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def load_model(settings):
+    """The packaged model, for its tokens and its prefill rate here (a test gives a stand-in)."""
+    from assistant.llm.readers import model_path
+    from assistant.llm.runtime import LocalModel
+
+    return LocalModel(model_path(settings), n_ctx=settings.llm_context, threads=settings.llm_threads)
 
 
 def _line(row: dict) -> str:
