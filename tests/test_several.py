@@ -51,6 +51,7 @@ def test_questions_whose_answer_is_several_facts(question):
         "Which countries signed the treaty?",  # names, which one sentence lists
         "Which news agency did he say that to?",
         "What is the minimum wage compared to the company's offer?",  # a noun after a possessive
+        "What is the exact wording of point 7 of the peace plan?",  # "plan" after "is": a noun
     ],
 )
 def test_questions_of_one_fact(question):
@@ -63,6 +64,9 @@ def test_the_speaker_is_named_and_a_group_is_no_speaker():
     assert speaker("How did Ukrainian officials respond?") is None
     assert speaker("What are the objections to the plan?") is None
     assert speaker("What is the minimum wage compared to Asda's offer?") is None
+    # after "is/are" the speaker's verb is a participle; "plan" there is a noun, not the verb
+    assert speaker("What is Moscow demanding in the talks?") == "Moscow"
+    assert speaker("What are the objections to the U. S. plan?") is None
     assert events("What happened after the vote?") and not events("What did Lavrov say?")
 
 

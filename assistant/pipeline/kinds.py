@@ -107,9 +107,22 @@ _AUXILIARY = r"(?:did|does|do|has|have|had|is|are|was|were|will|would|could|migh
 # After a possessive the word is a noun, not the speaker's verb: "What is the wage compared
 # to Asda's offer?" asks one thing (a plural, "What are Moscow's demands?", is _ASKS_PLURAL's).
 _ASKS_WHAT_SOMEONE = re.compile(
-    rf"^\W*(?:and\s+)?(?:what|how)\s+{_AUXILIARY}\s+(?P<who>.+?)(?<!['’]s)\s+(?:{_SPEECH_VERBS})\b",
+    rf"^\W*(?:and\s+)?(?:what|how)\s+(?P<aux>{_AUXILIARY})\s+(?P<who>.+?)(?<!['’]s)\s+"
+    rf"(?P<verb>{_SPEECH_VERBS})\b",
     re.I,
 )
+# After "is/are/was/were" the verb is a participle ("What is Moscow demanding?", "What were
+# they told?"); a base form there is a noun ("What are the objections to the U.S. plan?").
+_BE = {"is", "are", "was", "were"}
+_PARTICIPLE = re.compile(r"\w+(?:ing|ed)\b|(?:said|told|thought|sought|found|done|seen|shown)\b", re.I)
+
+
+def _what_someone(question: str) -> re.Match | None:
+    """The match of "what did X say" and its kin, with X (`who`) and the verb."""
+    m = _ASKS_WHAT_SOMEONE.search(question)
+    if m is not None and m.group("aux").lower() in _BE and not _PARTICIPLE.match(m.group("verb")):
+        return None
+    return m
 # A word before the plural may be a possessive ("What are Moscow's demands?").
 _WORD = r"\w+(?:['’]s)?"
 _ASKS_PLURAL = re.compile(
@@ -136,7 +149,7 @@ def several(question: str) -> bool:
     if wanted(question) in ("number", "date", "place", "quote"):
         return False
     return bool(
-        _ASKS_WHAT_SOMEONE.search(question) or _ASKS_PLURAL.search(question)
+        _what_someone(question) or _ASKS_PLURAL.search(question)
         or _ASKS_WHY.search(question) or _ASKS_EVENTS.search(question)
         or _ASKS_MANY.search(question)
     )
@@ -151,7 +164,7 @@ def speaker(question: str) -> str | None:
     """The person or body whose words the question asks for ("What did Lavrov say ...?" ->
     "Lavrov"), when it is named: a name ends in a capitalised word ("Dr. Petrov", "the
     Kremlin"); "Ukrainian officials" is a group, not a speaker to check."""
-    m = _ASKS_WHAT_SOMEONE.search(question)
+    m = _what_someone(question)
     if m is None:
         return None
     who = m.group("who").strip(" ,")
