@@ -123,6 +123,8 @@ def _what_someone(question: str) -> re.Match | None:
     if m is not None and m.group("aux").lower() in _BE and not _PARTICIPLE.match(m.group("verb")):
         return None
     return m
+
+
 # A word before the plural may be a possessive ("What are Moscow's demands?").
 _WORD = r"\w+(?:['’]s)?"
 _ASKS_PLURAL = re.compile(
