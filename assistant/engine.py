@@ -245,8 +245,11 @@ class Engine:
             )
             log.warning(self._reader_missing)
             return None
-        reader = readers.local_reader(path, self.settings.llm_threads, self.settings.llm_context)
-        return self._recorded(reader, f"{path.name}:{path.stat().st_size}")
+        reader = readers.model_reader(self.settings, path)
+        # replies recorded under one runtime aren't replayed under another: their
+        # probabilities differ in the last digits
+        identity = ":".join(x for x in (path.name, str(path.stat().st_size), reader.runtime) if x)
+        return self._recorded(reader, identity)
 
     def _recorded(self, reader, identity: str):
         """The reader, replaying recorded replies when measuring (ASSISTANT_REPLY_CACHE)."""

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     llm_threads: int | None = Field(
         None, ge=1, description="CPU threads of the reader (default: all cores)."
     )
+    llm_runtime: Literal["auto", "cyllama", "native"] = Field(
+        "auto",
+        description="What runs the reader's model: cyllama (the prebuilt wheel's llama.cpp, "
+        "in-process, always installed), native (llama.cpp's llama-server built for this CPU "
+        "by `make native`, on loopback), or auto: native when that build is there.",
+    )
     llm_context: int = Field(
         4096, ge=512, description="The reader's (or the endpoint's) context window in tokens "
         "(prompt + reply).",

@@ -285,7 +285,7 @@ def load_reader(settings):
             from assistant.llm.model_file import INSTALL
 
             raise ReaderUnavailable(f"the reader model is not installed ({INSTALL}, or `make chat`)")
-        return readers.local_reader(path, settings.llm_threads, settings.llm_context)
+        return readers.model_reader(settings, path)
     except BackendError as err:
         raise ReaderUnavailable(str(err)) from None
 

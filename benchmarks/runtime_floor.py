@@ -181,8 +181,8 @@ def summarise(runs: list[dict]) -> dict:
 
 def measure(model_path: Path, runs: int, threads: int, log=print) -> dict:
     from assistant.llm.runtime import LocalModel
+    from assistant.llm.server import ServerModel
     from benchmarks import native_build
-    from benchmarks.llama_server import ServerModel
 
     result: dict = {"threads": threads, "runs": runs, "generate": GENERATE, "runtimes": {},
                     "bench": None, "agreement": None, "native": None}

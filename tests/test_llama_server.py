@@ -1,4 +1,4 @@
-"""The llama-server client (benchmarks/llama_server.py): its protocol against a stub server on
+"""The llama-server client (assistant/llm/server.py): its protocol against a stub server on
 loopback, its start and stop through a stand-in binary, and the real native binary when it
 is built (`make native`)."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +16,8 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.errors import BackendError
-from benchmarks.llama_server import LlamaServer, ServerModel, shares
+from assistant.llm.base import Cancel, Cancelled
+from assistant.llm.server import LlamaServer, ServerModel, shares
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = [{"role": "user", "content": "Is it? Reply YES or NO."}]
@@ -38,6 +40,7 @@ class Stub(BaseHTTPRequestHandler):
 
     requests: list = []
     health: list = []  # status codes to answer /health with, then 200
+    after: dict = {}  # the prompt's last token id -> the next token's top_logprobs
 
     def log_message(self, *args) -> None:
         pass
@@ -65,15 +68,17 @@ class Stub(BaseHTTPRequestHandler):
                            for m in body["messages"])
             self._send(200, {"prompt": text + "<|im_start|>assistant\n"})
         elif self.path == "/tokenize":
-            # one token per word, ids from a hash: the same text, the same tokens
-            words = body["content"].split(" ")
-            self._send(200, {"tokens": [sum(map(ord, w)) for w in words]})
+            # a token per word, space and digit, ids from a hash (a digit d is 1000 + d): the
+            # same text, the same tokens; a number is its digits, as Qwen's tokenizer has it
+            pieces = re.findall(r"\d|[^\s\d]+|\s", body["content"])
+            self._send(200, {"tokens": [_token_id(w) for w in pieces]})
         elif self.path == "/completion":
             if body.get("grammar") == "broken":
                 self._send(400, {"error": {"code": 400, "message": "failed to parse grammar"}})
             elif body.get("stream"):
                 self._stream(body)
             else:
+                top = self.after.get(body["prompt"][-1], FIRST)
                 self._send(200, {
                     "content": "YES", "stop": True, "id_slot": body["id_slot"],
                     "tokens_evaluated": len(body["prompt"]),
@@ -81,7 +86,7 @@ class Stub(BaseHTTPRequestHandler):
                                 "prompt_ms": 250.0, "predicted_n": 1, "predicted_ms": 0.0},
                     "completion_probabilities": [
                         {"id": 0, "token": "YES", "logprob": math.log(0.5),
-                         "top_logprobs": FIRST[: body["n_probs"]]}
+                         "top_logprobs": top[: body["n_probs"]]}
                     ],
                 })
         else:
@@ -107,10 +112,21 @@ class Stub(BaseHTTPRequestHandler):
         self.wfile.write(f"data: {json.dumps(final)}\n\n".encode())
 
 
+def _token_id(piece: str) -> int:
+    return 1000 + int(piece) if piece.isdigit() else sum(map(ord, piece))
+
+
+def _digits(**probs: float) -> list[dict]:
+    """A canned `top_logprobs` list over digit tokens: d1=0.5 is the token "1"."""
+    return [{"id": _token_id(d[1:]), "token": d[1:], "logprob": math.log(p)}
+            for d, p in probs.items()]
+
+
 @pytest.fixture
 def stub():
     Stub.requests = []
     Stub.health = []
+    Stub.after = {}
     server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -203,6 +219,39 @@ def test_two_prompt_families_keep_their_own_slots(model):
     model.choose(check("b"), ("YES",))
     slots = [b["id_slot"] for b in _completions()]
     assert slots[0] == slots[2] and slots[1] == slots[3] and slots[0] != slots[1]
+
+
+def test_options_of_several_tokens_after_a_prefix_are_read_token_by_token(model):
+    # after "SENTENCES: ": "1" 0.5, "2" 0.3 (and 0.2 on tokens that begin no option); after
+    # "1": "2" 0.4, so "1" ends there with the rest
+    Stub.after = {_token_id(" "): _digits(d1=0.5, d2=0.3, d7=0.2),
+                  _token_id("1"): _digits(d2=0.4, d5=0.1)}
+    got = model.choose(PROMPT, ("1", "2", "12"), prefix="SENTENCES: ")
+    # held to the options: "1" 0.5/0.8, then it ends (0.6) or goes on to "12" (0.4)
+    assert got == pytest.approx({"1": 0.625 * 0.6, "12": 0.625 * 0.4, "2": 0.375})
+    first, second = _completions()
+    assert second["prompt"] == [*first["prompt"], _token_id("1")]  # one token more, same slot
+    assert second["id_slot"] == first["id_slot"] and second["cache_prompt"] is True
+    assert model.last.prompt_tokens == len(first["prompt"])
+
+
+def test_a_stop_ends_a_stream_at_once_and_the_model_answers_the_next_call(model):
+    cancel = Cancel()
+    pieces = []
+    with pytest.raises(Cancelled, match="stopped"):
+        for piece in model.stream(PROMPT, 16, None, (), cancel):
+            pieces.append(piece)
+            cancel.set()
+    assert pieces == ["SENT"]
+    assert set(model.choose(PROMPT, ("YES", "NO"))) == {"YES", "NO"}
+
+
+def test_a_stop_given_before_a_call_sends_nothing(model):
+    cancel = Cancel()
+    cancel.set("time")
+    with pytest.raises(Cancelled, match="time"):
+        model.choose(PROMPT, ("YES", "NO"), cancel)
+    assert _completions() == []
 
 
 def test_a_server_error_is_a_backend_error(model):
@@ -299,3 +348,74 @@ def test_the_native_server_holds_a_reply_to_the_grammar_and_shares_sum_to_one(na
     got = native_model.choose(verify_prompt("Who won the race?", "Smith won the race.").messages,
                               ("YES", "NO"))
     assert sum(got.values()) == pytest.approx(1.0) and got["YES"] > 0.5
+
+
+def test_the_native_server_points_as_the_in_process_runtime_does(native_model):
+    """The pointing's options of several tokens ("1" ... "12") get the shares cyllama's
+    llama.cpp gives them, within what two builds' arithmetic differs by."""
+    from assistant.llm.readers import local_reader
+
+    sentences = "\n".join(f"[{i}] Sentence {i} says the river rose by {i} metres."
+                           for i in range(1, 13))
+    messages = [{"role": "user", "content": f"{sentences}\nWhich sentences say the river rose "
+                 "by 11 or 12 metres? Reply SENTENCES: numbers."}]
+    options = tuple(str(i) for i in range(1, 13))
+    native = native_model.choose(messages, options, prefix="SENTENCES: ")
+    local = local_reader(native_model.path, 2, 1024).model.choose(
+        messages, options, prefix="SENTENCES: ")
+    assert sum(native.values()) == pytest.approx(1.0)
+    assert max(abs(native[o] - local[o]) for o in options) < 0.1
+    assert max(native, key=native.get) == max(local, key=local.get)
+
+
+# -- which runtime the reader runs on --------------------------------------------------------
+
+
+def _built(root: Path, server: Path) -> None:
+    """A finished native build for this CPU under `root`, whose llama-server is `server`."""
+    from assistant.llm import native
+
+    bin_dir = root / native.build_key() / "bin"
+    bin_dir.mkdir(parents=True)
+    for target in native.TARGETS:
+        (bin_dir / target).write_text("")
+    (bin_dir / "llama-server").write_text(server.read_text())
+    (bin_dir / "llama-server").chmod(0o755)
+    (bin_dir / "BUILD.json").write_text("{}")
+
+
+def test_without_a_native_build_the_reader_runs_in_process_unless_native_is_asked(
+    tmp_path, monkeypatch
+):
+    from assistant.llm import readers
+
+    monkeypatch.setenv("ASSISTANT_LLAMA_CPP_DIR", str(tmp_path / "none"))
+    assert readers.server_binary("auto") is None
+    assert readers.server_binary("cyllama") is None
+    with pytest.raises(BackendError, match="make native"):
+        readers.server_binary("native")
+
+
+def test_a_native_build_that_fails_to_start_falls_back_under_auto_only(tmp_path, monkeypatch):
+    from assistant.llm import readers
+    from assistant.settings import Settings
+
+    monkeypatch.setenv("ASSISTANT_LLAMA_CPP_DIR", str(tmp_path / "builds"))
+    _built(tmp_path / "builds", _fake(tmp_path, fail=True))
+    model_file = tmp_path / "m.gguf"
+    model_file.write_bytes(b"GGUF")
+
+    class InProcess(readers.LocalReader):
+        def __init__(self, path, threads, n_ctx) -> None:
+            self.path = path
+
+    monkeypatch.setattr(readers, "LocalReader", InProcess)
+    assert readers.server_binary("auto").name == "llama-server"
+    reader = readers.model_reader(Settings(llm_runtime="auto", llm_context=1024), model_file)
+    assert isinstance(reader, InProcess) and reader.runtime == ""
+    with pytest.raises(BackendError, match="error loading model"):
+        readers.model_reader(Settings(llm_runtime="native", llm_context=2048), model_file)
+    assert isinstance(
+        readers.model_reader(Settings(llm_runtime="cyllama", llm_context=4096), model_file),
+        InProcess,
+    )

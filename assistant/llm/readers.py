@@ -1,4 +1,5 @@
-"""The model backends that read: the packaged GGUF in-process, or an OpenAI-compatible endpoint.
+"""The model backends that read: the packaged GGUF in-process or on this machine's own
+llama-server, or an OpenAI-compatible endpoint.
 
 What they are asked (the prompts, the reply's grammar) is the pipeline's; this is only how a
 prompt becomes a reply (`stream`) or a probability (`choose`).
@@ -6,6 +7,7 @@ prompt becomes a reply (`stream`) or a probability (`choose`).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -15,9 +17,13 @@ from assistant.errors import BackendError
 from assistant.llm.base import Cancel, Prompt, Reader
 from assistant.settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 class LocalReader(Reader):
     """The packaged (or ASSISTANT_LLM_MODEL_PATH) GGUF model, in-process."""
+
+    runtime = ""  # in-process (cyllama); a server's build otherwise
 
     def __init__(self, path: Path, threads: int | None, n_ctx: int) -> None:
         from assistant.llm.runtime import LocalModel
@@ -37,6 +43,20 @@ class LocalReader(Reader):
     @property
     def usage(self):
         return self.model.last
+
+
+class ServerReader(LocalReader):
+    """The same GGUF on llama.cpp's `llama-server` built for this CPU (`make native`), started
+    on loopback for this process: the same prompts, grammar and probabilities as in-process,
+    read by kernels that use the CPU's every instruction set."""
+
+    name = "reader"
+
+    def __init__(self, binary: Path, path: Path, threads: int | None, n_ctx: int) -> None:
+        from assistant.llm.server import ServerModel
+
+        self.model = ServerModel.launch(binary, path, n_ctx=n_ctx, threads=threads)
+        self.runtime = binary.parent.parent.name  # the build: source version and CPU hash
 
 
 class EndpointReader(Reader):
@@ -106,7 +126,40 @@ def model_path(settings: Settings, progress: bool = True) -> Path | None:
     return model_file.packaged_model(settings.model_dir)
 
 
+def model_reader(settings: Settings, path: Path) -> LocalReader:
+    """The reader of the GGUF at `path` on the runtime `Settings.llm_runtime` asks for. A
+    native build that fails to start under "auto" is passed over for the in-process runtime
+    that always works, with a warning; asked for by name, its failure is the error."""
+    binary = server_binary(settings.llm_runtime)
+    try:
+        return local_reader(path, settings.llm_threads, settings.llm_context, binary)
+    except BackendError as err:
+        if binary is None or settings.llm_runtime != "auto":
+            raise
+        log.warning("the native llama-server did not start (%s); reading in-process", err)
+        return local_reader(path, settings.llm_threads, settings.llm_context)
+
+
+def server_binary(runtime: str) -> Path | None:
+    """The llama-server the reader runs on for `Settings.llm_runtime`, or None for in-process."""
+    if runtime == "cyllama":
+        return None
+    from assistant.llm import native
+
+    binary = native.server_binary()
+    if binary is None and runtime == "native":
+        raise BackendError(
+            "ASSISTANT_LLM_RUNTIME=native needs llama.cpp built for this CPU: run `make native` "
+            "(minutes, once per machine)"
+        )
+    return binary
+
+
 @lru_cache(maxsize=2)
-def local_reader(path: Path, threads: int | None, n_ctx: int) -> LocalReader:
+def local_reader(
+    path: Path, threads: int | None, n_ctx: int, binary: Path | None = None
+) -> LocalReader:
     """One loaded model per file: 1.1 GB of weights is loaded once per process."""
+    if binary is not None:
+        return ServerReader(binary, path, threads, n_ctx)
     return LocalReader(path, threads, n_ctx)

@@ -1,16 +1,19 @@
 """The reader's model behind llama.cpp's own `llama-server`, driven like `runtime.LocalModel`.
 
 `runtime.LocalModel` runs llama.cpp in-process from the prebuilt `cyllama` wheel, compiled for
-AVX2 only. A `llama-server` built for the machine (`make native`, `benchmarks.native_build`) can
-be faster; this is its client, with LocalModel's interface, so the two can be measured and
-compared on the same prompts (`benchmarks.runtime_floor`):
+AVX2 only. A `llama-server` built for the machine (`make native`, `native.py`) is faster on
+cores with AVX-512; this is its client, with LocalModel's interface, so the reader runs on it
+when it is built (`Settings.llm_runtime`) and the two can be measured on the same prompts
+(`benchmarks.runtime_floor`):
 
 - `LlamaServer(binary, model_path, threads, n_ctx, slots=2)` starts the binary on 127.0.0.1 on
   a free port (no other network), waits for `/health`, and stops it on `close()` or when this
   process exits (on Linux, started from the main thread, also when it dies: the kernel sends
   the child SIGTERM).
-- `ServerModel(server)` has `stream`, `choose`, `last_openings`, `last`, `count_tokens` and
-  `render` as LocalModel has them.
+- `ServerModel(server)` has `stream`, `choose` (with a `prefix` and options of several tokens,
+  the pointing's "1" ... "24"), `last_openings`, `last`, `count_tokens` and `render` as
+  LocalModel has them; a `Cancel` closes the request in progress, and the server drops a
+  request whose client has gone.
 
 How it keeps LocalModel's behaviour:
 
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import json
 import math
 import os
@@ -58,7 +62,7 @@ from pathlib import Path
 import httpx
 
 from assistant.errors import BackendError
-from assistant.llm.base import Usage
+from assistant.llm.base import Cancel, Cancelled, Usage
 
 HOST = "127.0.0.1"
 N_PROBS = 100  # tokens of the first reply token's distribution read for shares
@@ -213,6 +217,8 @@ class ServerModel:
         self.last: Usage | None = None
         self.last_openings: dict[str, float] = {}
         self.last_tail = 0.0  # bound on each token the top n_probs left out (see module doc)
+        self._spent_ms = 0.0  # a `choose`'s prefill over its requests
+        self._hits = 0  # its first request's cached tokens
 
     @classmethod
     def launch(cls, binary: Path, model_path: Path, n_ctx: int = 4096,
@@ -239,33 +245,102 @@ class ServerModel:
         max_tokens: int,
         grammar: str | None = None,
         openings: Sequence[str] = (),
+        cancel: Cancel | None = None,
     ) -> Iterator[str]:
         """The reply, piece by piece, greedy; `grammar` (GBNF, rule `root`) holds it to a form;
-        the first token's shares of `openings` are left in `last_openings`."""
+        the first token's shares of `openings` are left in `last_openings`. `cancel` closes
+        the stream at once, which stops the server's generation."""
         with self._lock:
-            yield from self._stream(messages, max_tokens, grammar, tuple(openings))
+            yield from self._stream(messages, max_tokens, grammar, tuple(openings), cancel)
 
-    def choose(self, messages: Sequence[dict], options: Sequence[str]) -> dict[str, float]:
+    def choose(
+        self,
+        messages: Sequence[dict],
+        options: Sequence[str],
+        cancel: Cancel | None = None,
+        prefix: str = "",
+    ) -> dict[str, float]:
         """How the model shares its reply's first token among `options`: one prefill (shared
-        with the slot's last prompt as far as it goes), no generation."""
+        with the slot's last prompt as far as it goes), no generation.
+
+        With `prefix` (the reply's opening, "SENTENCES: "), each option may be several tokens
+        ("1" ... "24"): its probability is the product of its tokens', held to the options, as
+        `runtime.LocalModel.choose` reads it; each token shared by options is one more
+        one-token request on the slot's cache."""
         with self._lock:
             started = time.perf_counter()
-            tokens, slot = self._prepare(messages, 1)
-            reply = self._post("/completion", self._request(tokens, slot, 1, None, self.n_probs))
-            self._cached[slot] = tokens
-            timings = reply.get("timings") or {}
-            probs = reply.get("completion_probabilities") or []
-            top = probs[0].get("top_logprobs", []) if probs else []
-            prefill = timings.get("prompt_ms", 0.0) / 1000
-            self.last = Usage(len(tokens), int(timings.get("cache_n", 0)), 0, prefill, 0.0,
+            self._spent_ms = 0.0
+            self._hits = 0
+            prompt = self.render(messages) + prefix
+            tokens = self._tokenize(prompt, add_special=True, parse_special=True)
+            self._check_fits(tokens, 1)
+            slot = self._pick_slot(tokens)
+            if prefix:
+                paths = {o: self._continuation(prompt, tokens, o) for o in options}
+                shares_ = self._paths(tokens, slot, paths, cancel)
+            else:
+                shares_, self.last_tail = shares(self._top(tokens, slot, cancel), tuple(options))
+            self.last = Usage(len(tokens), self._hits, 0, self._spent_ms / 1000, 0.0,
                               time.perf_counter() - started)
-            shares_, self.last_tail = shares(top, tuple(options))
             return shares_
 
     # -- the protocol ------------------------------------------------------------------------
 
+    def _top(self, tokens: list[int], slot: int, cancel: Cancel | None) -> list[dict]:
+        """The first reply token's `top_logprobs` after `tokens`, prefilled on `slot`."""
+        body = self._request(tokens, slot, 1, None, self.n_probs)
+        reply = self._post("/completion", body, cancel)
+        self._cached[slot] = tokens
+        timings = reply.get("timings") or {}
+        self._spent_ms += timings.get("prompt_ms", 0.0)
+        if not self._hits:
+            self._hits = int(timings.get("cache_n", 0))
+        probs = reply.get("completion_probabilities") or []
+        return probs[0].get("top_logprobs", []) if probs else []
+
+    def _paths(self, head: list[int], slot: int, options: dict[str, tuple[int, ...]],
+               cancel: Cancel | None) -> dict[str, float]:
+        """Each option's token path's probability after `head`, renormalised over the options
+        (`runtime.LocalModel._paths` over the whole vocabulary; here over the top `n_probs`,
+        a token left out counting 0)."""
+        named = {path: name for name, path in options.items()}
+        going_on = {path[:k] for path in options.values() for k in range(len(path))}
+        probability: dict[str, float] = {}
+
+        def walk(path: tuple[int, ...], reach: float) -> None:
+            top = self._top([*head, *path], slot, cancel)
+            soft = {entry["id"]: math.exp(entry["logprob"]) if "logprob" in entry
+                    else entry["prob"] for entry in top}
+            nexts = sorted({o[len(path)] for o in options.values()
+                            if o[: len(path)] == path and len(o) > len(path)})
+            going = sum(soft.get(t, 0.0) for t in nexts)
+            ending = max(1.0 - going, 1e-12) if path in named else 0.0
+            if going + ending <= 0:
+                return
+            if path in named:
+                probability[named[path]] = reach * ending / (going + ending)
+            for token in nexts:
+                longer = (*path, token)
+                step = reach * soft.get(token, 0.0) / (going + ending)
+                if longer not in going_on:
+                    probability[named[longer]] = step
+                elif step > 0:
+                    walk(longer, step)
+
+        walk((), 1.0)
+        total = sum(probability.values()) or 1.0
+        return {name: probability.get(name, 0.0) / total for name in options}
+
+    def _continuation(self, prompt: str, head: list[int], option: str) -> tuple[int, ...]:
+        """The option's tokens as they follow the prompt (tokenized together, as the model
+        would have written them)."""
+        whole = self._tokenize(prompt + option, add_special=True, parse_special=True)
+        if whole[: len(head)] != head:
+            raise BackendError(f"the option {option!r} does not follow the reply's opening as tokens")
+        return tuple(whole[len(head):])
+
     def _stream(self, messages, max_tokens: int, grammar: str | None,
-                openings: tuple[str, ...]) -> Iterator[str]:
+                openings: tuple[str, ...], cancel: Cancel | None) -> Iterator[str]:
         started = time.perf_counter()
         tokens, slot = self._prepare(messages, max_tokens)
         self.last_openings = {}
@@ -275,7 +350,10 @@ class ServerModel:
         made = 0
         timings: dict = {}
         try:
-            with self.http.stream("POST", "/completion", json=body) as response:
+            if cancel is not None:
+                cancel.raise_if_set()
+            with self.http.stream("POST", "/completion", json=body) as response, \
+                    _closing_on(cancel, response):
                 if response.status_code != 200:
                     response.read()
                     raise BackendError(_error_text(response))
@@ -293,13 +371,19 @@ class ServerModel:
                         if first is None:
                             first = time.perf_counter() - started
                         yield piece
+                    if cancel is not None:
+                        cancel.raise_if_set()
                     if data.get("stop"):
                         timings = data.get("timings") or {}
                         break
-        except httpx.HTTPError as err:
+        except (httpx.HTTPError, httpx.StreamError) as err:
+            if cancel is not None and cancel.why is not None:
+                raise Cancelled(cancel.why) from None
             raise BackendError(f"llama-server at {self.server.url} failed: {err}") from None
         finally:
-            self._cached[slot] = tokens  # what the slot holds from this prompt on
+            # what the slot holds from this prompt on (a stopped reply: a prefix of it, which
+            # the next prompt's shared tokens reuse all the same)
+            self._cached[slot] = tokens
             done = time.perf_counter()
             prefill = timings.get("prompt_ms")
             self.last = Usage(
@@ -313,12 +397,15 @@ class ServerModel:
 
     def _prepare(self, messages, max_tokens: int) -> tuple[list[int], int]:
         tokens = self._tokenize(self.render(messages), add_special=True, parse_special=True)
+        self._check_fits(tokens, max_tokens)
+        return tokens, self._pick_slot(tokens)
+
+    def _check_fits(self, tokens: list[int], max_tokens: int) -> None:
         if len(tokens) + max_tokens > self.n_ctx:
             raise BackendError(
                 f"the prompt has {len(tokens)} tokens, more than the model's context of "
                 f"{self.n_ctx} allows with {max_tokens} to write"
             )
-        return tokens, self._pick_slot(tokens)
 
     def _pick_slot(self, tokens: list[int]) -> int:
         """The slot that shares the most with this prompt, else the least recently used."""
@@ -351,14 +438,29 @@ class ServerModel:
                                          "parse_special": parse_special})
         return [t if isinstance(t, int) else t["id"] for t in reply["tokens"]]
 
-    def _post(self, path: str, body: dict) -> dict:
+    def _post(self, path: str, body: dict, cancel: Cancel | None = None) -> dict:
+        """One request; `cancel` closes it at once (the server drops a request whose client
+        has gone)."""
         try:
-            response = self.http.post(path, json=body)
-        except httpx.HTTPError as err:
+            if cancel is not None:
+                cancel.raise_if_set()
+            with self.http.stream("POST", path, json=body) as response, \
+                    _closing_on(cancel, response):
+                response.read()
+        except (httpx.HTTPError, httpx.StreamError) as err:
+            if cancel is not None and cancel.why is not None:
+                raise Cancelled(cancel.why) from None
             raise BackendError(f"llama-server at {self.server.url} failed: {err}") from None
+        if cancel is not None:
+            cancel.raise_if_set()
         if response.status_code != 200:
             raise BackendError(_error_text(response))
         return response.json()
+
+
+def _closing_on(cancel: Cancel | None, response: httpx.Response):
+    """While inside, a stop closes the response (its connection), from the stopping thread."""
+    return cancel.hook(response.close) if cancel is not None else contextlib.nullcontext()
 
 
 def shares(top: Sequence[dict], options: tuple[str, ...]) -> tuple[dict[str, float], float]:
