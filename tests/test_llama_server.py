@@ -303,6 +303,50 @@ def test_the_server_starts_on_loopback_waits_for_health_and_stops(tmp_path):
     assert not server.running
 
 
+KILLED = f"""
+import sys, threading, time
+sys.path.insert(0, {str(ROOT)!r})
+from pathlib import Path
+from assistant.llm.server import LlamaServer
+started = []
+# as the chat does it: the model is loaded from a thread that then ends
+thread = threading.Thread(target=lambda: started.append(
+    LlamaServer(Path(sys.argv[1]), Path(sys.argv[2]), threads=1, n_ctx=512)))
+thread.start(); thread.join()
+print(started[0]._proc.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_server_started_from_a_passing_thread_dies_with_a_killed_process(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    model_file = tmp_path / "m.gguf"
+    model_file.write_bytes(b"GGUF")
+    owner = subprocess.Popen([sys.executable, "-c", KILLED, str(_fake(tmp_path, fail=False)),
+                              str(model_file)], stdout=subprocess.PIPE, text=True)
+    try:
+        server_pid = int(owner.stdout.readline())
+        os.kill(server_pid, 0)  # alive after the thread that started it ended
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(server_pid, signal.SIGKILL)
+            pytest.fail("the server outlived the process that started it")
+    finally:
+        owner.kill()
+
+
 def test_a_failed_start_says_the_servers_last_error_line(tmp_path):
     model_file = tmp_path / "m.gguf"
     model_file.write_bytes(b"GGUF")

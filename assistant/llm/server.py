@@ -8,8 +8,7 @@ when it is built (`Settings.llm_runtime`) and the two can be measured on the sam
 
 - `LlamaServer(binary, model_path, threads, n_ctx, slots=2)` starts the binary on 127.0.0.1 on
   a free port (no other network), waits for `/health`, and stops it on `close()` or when this
-  process exits (on Linux, started from the main thread, also when it dies: the kernel sends
-  the child SIGTERM).
+  process exits (on Linux also when it is killed: the kernel sends the child SIGTERM).
 - `ServerModel(server)` has `stream`, `choose` (with a `prefix` and options of several tokens,
   the pointing's "1" ... "24"), `last_openings`, `last`, `count_tokens` and `render` as
   LocalModel has them; a `Cancel` closes the request in progress, and the server drops a
@@ -45,7 +44,9 @@ from __future__ import annotations
 
 import atexit
 import collections
+import concurrent.futures
 import contextlib
+import functools
 import json
 import math
 import os
@@ -106,12 +107,9 @@ class LlamaServer:
         ]
         started = time.perf_counter()
         try:
-            self._proc = subprocess.Popen(
+            self._proc = _spawn(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 text=True, errors="replace",
-                # the kernel's parent-death signal follows the thread that started the child:
-                # only the main thread lives as long as the process
-                preexec_fn=_die_with_parent if _main_thread() else None,
             )
         except OSError as err:
             raise BackendError(f"cannot run {self.binary}: {err}") from None
@@ -189,8 +187,17 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
+@functools.lru_cache(maxsize=1)
+def _spawner() -> concurrent.futures.ThreadPoolExecutor:
+    """One thread that lives as long as the process and starts every server. The kernel sends
+    the parent-death signal when the *thread* that started the child ends, so a server started
+    from a passing thread (the chat loads its model in one) would die with it, and one started
+    without the signal would outlive a killed chat."""
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="llama-server-start")
+
+
+def _spawn(cmd: list[str], **kwargs) -> subprocess.Popen:
+    return _spawner().submit(subprocess.Popen, cmd, preexec_fn=_die_with_parent, **kwargs).result()
 
 
 def _free_port() -> int:
