@@ -331,6 +331,7 @@ def measure(engine, naive_data: Path, corpus: Path, sample: int = DEFAULT_SAMPLE
     out["reader_note"] = None
     out["reader_model"] = {
         "file": Path(getattr(model, "path", "")).name,
+        "runtime": getattr(reader, "runtime", "") or "cyllama",  # or the native build's name
         "load_s": round(getattr(model, "load_s", 0.0), 2),
         "n_ctx": model.n_ctx,
         "threads": getattr(model, "threads", None),

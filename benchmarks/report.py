@@ -129,7 +129,7 @@ def _reader_lines(r: dict) -> list[str]:
     model = r.get("reader_model") or {}
     lines = [
         f"{'reader (' + str(reader['questions']) + ' questions)':<28}{'reader':>10}"
-        f"{'naive':>14}   same model: {model.get('file', '?')}"
+        f"{'naive':>14}   same model: {model.get('file', '?')} on {model.get('runtime', 'cyllama')}"
     ]
     for name in READER_ROWS:
         lines.append(f"{name:<28}{_cell(reader.get(name)):>10}{_cell(naive.get(name)):>14}")

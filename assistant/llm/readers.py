@@ -50,8 +50,6 @@ class ServerReader(LocalReader):
     on loopback for this process: the same prompts, grammar and probabilities as in-process,
     read by kernels that use the CPU's every instruction set."""
 
-    name = "reader"
-
     def __init__(self, binary: Path, path: Path, threads: int | None, n_ctx: int) -> None:
         from assistant.llm.server import ServerModel
 
