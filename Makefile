@@ -50,7 +50,8 @@ measure: install-test
 
 # Opt-in, once per machine: llama.cpp's server and tools built from source for this CPU
 # (GGML_NATIVE; 3.4 min on 2 idle cores, 23.5 min on 2 shared ones; 34 MB) into ~/.cache/news-assistant/llama.cpp/<version>-<cpu hash>/bin.
-# `make floor` then measures the packaged model's speed under cyllama and the native build.
+# The reader then runs on its llama-server (ASSISTANT_LLM_RUNTIME=auto); `make floor` measures
+# the packaged model's speed under cyllama and the native build.
 native:
 	$(PYTHON) -m benchmarks.native_build
 
