@@ -224,8 +224,6 @@ class ServerModel:
         self.last: Usage | None = None
         self.last_openings: dict[str, float] = {}
         self.last_tail = 0.0  # bound on each token the top n_probs left out (see module doc)
-        self._spent_ms = 0.0  # a `choose`'s prefill over its requests
-        self._hits = 0  # its first request's cached tokens
 
     @classmethod
     def launch(cls, binary: Path, model_path: Path, n_ctx: int = 4096,
@@ -276,37 +274,39 @@ class ServerModel:
         one-token request on the slot's cache."""
         with self._lock:
             started = time.perf_counter()
-            self._spent_ms = 0.0
-            self._hits = 0
             prompt = self.render(messages) + prefix
             tokens = self._tokenize(prompt, add_special=True, parse_special=True)
             self._check_fits(tokens, 1)
             slot = self._pick_slot(tokens)
+            timings: list[dict] = []  # of each request, the first one's cache hit counting
             if prefix:
                 paths = {o: self._continuation(prompt, tokens, o) for o in options}
-                shares_ = self._paths(tokens, slot, paths, cancel)
+                shares_ = self._paths(tokens, slot, paths, cancel, timings)
             else:
-                shares_, self.last_tail = shares(self._top(tokens, slot, cancel), tuple(options))
-            self.last = Usage(len(tokens), self._hits, 0, self._spent_ms / 1000, 0.0,
+                shares_, self.last_tail = shares(
+                    self._top(tokens, slot, cancel, timings), tuple(options)
+                )
+            prefill_s = sum(t.get("prompt_ms", 0.0) for t in timings) / 1000
+            cached = int(timings[0].get("cache_n", 0)) if timings else 0
+            self.last = Usage(len(tokens), cached, 0, prefill_s, 0.0,
                               time.perf_counter() - started)
             return shares_
 
     # -- the protocol ------------------------------------------------------------------------
 
-    def _top(self, tokens: list[int], slot: int, cancel: Cancel | None) -> list[dict]:
-        """The first reply token's `top_logprobs` after `tokens`, prefilled on `slot`."""
+    def _top(self, tokens: list[int], slot: int, cancel: Cancel | None,
+             timings: list[dict]) -> list[dict]:
+        """The first reply token's `top_logprobs` after `tokens`, prefilled on `slot`; the
+        request's timings are appended to `timings`."""
         body = self._request(tokens, slot, 1, None, self.n_probs)
         reply = self._post("/completion", body, cancel)
         self._cached[slot] = tokens
-        timings = reply.get("timings") or {}
-        self._spent_ms += timings.get("prompt_ms", 0.0)
-        if not self._hits:
-            self._hits = int(timings.get("cache_n", 0))
+        timings.append(reply.get("timings") or {})
         probs = reply.get("completion_probabilities") or []
         return probs[0].get("top_logprobs", []) if probs else []
 
     def _paths(self, head: list[int], slot: int, options: dict[str, tuple[int, ...]],
-               cancel: Cancel | None) -> dict[str, float]:
+               cancel: Cancel | None, timings: list[dict]) -> dict[str, float]:
         """Each option's token path's probability after `head`, renormalised over the options
         (`runtime.LocalModel._paths` over the whole vocabulary; here over the top `n_probs`,
         a token left out counting 0)."""
@@ -315,7 +315,7 @@ class ServerModel:
         probability: dict[str, float] = {}
 
         def walk(path: tuple[int, ...], reach: float) -> None:
-            top = self._top([*head, *path], slot, cancel)
+            top = self._top([*head, *path], slot, cancel, timings)
             soft = {entry["id"]: math.exp(entry["logprob"]) if "logprob" in entry
                     else entry["prob"] for entry in top}
             nexts = sorted({o[len(path)] for o in options.values()
