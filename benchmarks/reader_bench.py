@@ -129,7 +129,7 @@ def fixed_prefixes(model) -> dict[str, int]:
     from the first passage on, tokenized as `LocalModel` tokenizes a prompt."""
     from llama_index.core.query_engine.citation_query_engine import CITATION_QA_TEMPLATE
 
-    from assistant.llm.runtime import common_prefix
+    from assistant.llm.base import common_prefix
     from assistant.pipeline.read import SYSTEM
 
     template = CITATION_QA_TEMPLATE.get_template().split("{context_str}")[0]

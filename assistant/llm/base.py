@@ -9,7 +9,7 @@ not on llama.cpp or an HTTP client.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -129,3 +129,48 @@ class Reader:
 def data(text: str) -> str:
     """Article or user text as one line of data: no tag or line of its own can be faked."""
     return " ".join(text.replace("<", "‹").replace(">", "›").split())
+
+
+def option_paths(
+    options: Mapping[str, tuple[int, ...]],
+    distribution: Callable[[tuple[int, ...], Sequence[int]], Mapping[int, float]],
+) -> dict[str, float]:
+    """Each option's probability as a path of tokens ("1", "12" after "SENTENCES: "), held to
+    the options as a grammar would hold them: at each token, the path ends there (when it is
+    an option) or goes on by a token that some option continues with; renormalised over the
+    options. `distribution(path, tokens)` is the model's probability of each of `tokens` after
+    `path`; it is asked once per token shared by options (a backend decodes or requests it),
+    depth first, and never for a path whose probability is already 0."""
+    named = {path: name for name, path in options.items()}
+    going_on = {path[:k] for path in options.values() for k in range(len(path))}
+    probability: dict[str, float] = {}
+
+    def walk(path: tuple[int, ...], reach: float) -> None:
+        nexts = sorted({o[len(path)] for o in options.values()
+                        if o[: len(path)] == path and len(o) > len(path)})
+        soft = distribution(path, nexts)
+        going = sum(soft.get(t, 0.0) for t in nexts)
+        ending = max(1.0 - going, 1e-12) if path in named else 0.0
+        if going + ending <= 0:
+            return
+        if path in named:
+            probability[named[path]] = reach * ending / (going + ending)
+        for token in nexts:
+            longer = (*path, token)
+            step = reach * soft.get(token, 0.0) / (going + ending)
+            if longer not in going_on:  # a leaf: its probability needs no more of the model
+                probability[named[longer]] = step
+            elif step > 0:
+                walk(longer, step)
+
+    walk((), 1.0)
+    total = sum(probability.values()) or 1.0
+    return {name: probability.get(name, 0.0) / total for name in options}
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import BackendError
-from assistant.llm.base import Cancel, Cancelled, Usage
+from assistant.llm.base import Cancel, Cancelled, Usage, common_prefix, option_paths
 
 INSTALL = "pip install cyllama==0.2.18"
 SLOTS = 2  # cached prompts kept side by side (the reading and the check)
@@ -211,37 +211,29 @@ class LocalModel:
         return {option: m / total for option, m in mass.items()}
 
     def _paths(self, options: dict[str, tuple[int, ...]]) -> dict[str, float]:
-        """The probability of each option's token path after the prompt (see `choose`),
-        renormalised over the options."""
-        named = {path: name for name, path in options.items()}
-        going_on = {path[:k] for path in options.values() for k in range(len(path))}
-        probability: dict[str, float] = {}
-        base = len(self._cached[self._slot])
+        """The probability of each option's token path after the prompt (see `choose`,
+        `base.option_paths`): a path's tokens are decoded on the current slot, after the
+        prompt, and dropped when the walk leaves them and at the end."""
+        cached = self._cached[self._slot]
+        base = len(cached)
 
-        def walk(path: tuple[int, ...], reach: float) -> None:
+        def distribution(path: tuple[int, ...], tokens) -> dict[int, float]:
+            keep = common_prefix(cached[base:], path)
+            if base + keep < len(cached):  # a branch walked before: back to where they part
+                self.ctx.memory_seq_rm(self._slot, base + keep, -1)
+                del cached[base + keep :]
+            if keep < len(path):
+                self._decode(list(path[keep:]))
             logits = np.asarray(self.ctx.get_logits_ith(-1), dtype=np.float64)
             soft = np.exp(logits - logits.max())
             soft /= soft.sum()
-            nexts = sorted({o[len(path)] for o in options.values() if o[: len(path)] == path and len(o) > len(path)})
-            going = float(sum(soft[t] for t in nexts))
-            # held to the options: the path ends here (when it is one) or goes on by one of `nexts`
-            ending = max(1.0 - going, 1e-12) if path in named else 0.0
-            if path in named:
-                probability[named[path]] = reach * ending / (going + ending)
-            for token in nexts:
-                longer = (*path, token)
-                step = reach * float(soft[token]) / (going + ending)
-                if longer not in going_on:  # a leaf: its probability needs no decode
-                    probability[named[longer]] = step
-                    continue
-                self._decode([token])
-                walk(longer, step)
-                self.ctx.memory_seq_rm(self._slot, base + len(path), -1)
-                del self._cached[self._slot][base + len(path) :]
+            return {t: float(soft[t]) for t in tokens}
 
-        walk((), 1.0)
-        total = sum(probability.values()) or 1.0
-        return {name: probability.get(name, 0.0) / total for name in options}
+        try:
+            return option_paths(options, distribution)
+        finally:
+            self.ctx.memory_seq_rm(self._slot, base, -1)
+            del cached[base:]
 
     def _stream(
         self,
@@ -344,11 +336,3 @@ def _model_class(L):
             return self.get_vocab().n_vocab
 
     return Model
-
-
-def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n

@@ -63,7 +63,7 @@ from pathlib import Path
 import httpx
 
 from assistant.errors import BackendError
-from assistant.llm.base import Cancel, Cancelled, Usage
+from assistant.llm.base import Cancel, Cancelled, Usage, common_prefix, option_paths
 
 HOST = "127.0.0.1"
 N_PROBS = 100  # tokens of the first reply token's distribution read for shares
@@ -307,36 +307,16 @@ class ServerModel:
 
     def _paths(self, head: list[int], slot: int, options: dict[str, tuple[int, ...]],
                cancel: Cancel | None, timings: list[dict]) -> dict[str, float]:
-        """Each option's token path's probability after `head`, renormalised over the options
-        (`runtime.LocalModel._paths` over the whole vocabulary; here over the top `n_probs`,
-        a token left out counting 0)."""
-        named = {path: name for name, path in options.items()}
-        going_on = {path[:k] for path in options.values() for k in range(len(path))}
-        probability: dict[str, float] = {}
+        """Each option's token path's probability after `head` (`base.option_paths`): one
+        one-token request per path, on the slot's cache. Over the top `n_probs` tokens where
+        the in-process runtime has the whole vocabulary: a token left out counts 0."""
 
-        def walk(path: tuple[int, ...], reach: float) -> None:
+        def distribution(path: tuple[int, ...], tokens) -> dict[int, float]:
             top = self._top([*head, *path], slot, cancel, timings)
-            soft = {entry["id"]: math.exp(entry["logprob"]) if "logprob" in entry
+            return {entry["id"]: math.exp(entry["logprob"]) if "logprob" in entry
                     else entry["prob"] for entry in top}
-            nexts = sorted({o[len(path)] for o in options.values()
-                            if o[: len(path)] == path and len(o) > len(path)})
-            going = sum(soft.get(t, 0.0) for t in nexts)
-            ending = max(1.0 - going, 1e-12) if path in named else 0.0
-            if going + ending <= 0:
-                return
-            if path in named:
-                probability[named[path]] = reach * ending / (going + ending)
-            for token in nexts:
-                longer = (*path, token)
-                step = reach * soft.get(token, 0.0) / (going + ending)
-                if longer not in going_on:
-                    probability[named[longer]] = step
-                elif step > 0:
-                    walk(longer, step)
 
-        walk((), 1.0)
-        total = sum(probability.values()) or 1.0
-        return {name: probability.get(name, 0.0) / total for name in options}
+        return option_paths(options, distribution)
 
     def _continuation(self, prompt: str, head: list[int], option: str) -> tuple[int, ...]:
         """The option's tokens as they follow the prompt (tokenized together, as the model
@@ -416,7 +396,7 @@ class ServerModel:
 
     def _pick_slot(self, tokens: list[int]) -> int:
         """The slot that shares the most with this prompt, else the least recently used."""
-        shared = [_common_prefix(cached, tokens) for cached in self._cached]
+        shared = [common_prefix(cached, tokens) for cached in self._cached]
         slot = max(range(len(shared)), key=lambda s: (shared[s], -self._used[s]))
         if shared[slot] < MIN_SHARED:
             slot = min(range(len(shared)), key=lambda s: self._used[s])
@@ -520,11 +500,3 @@ def _error_text(response: httpx.Response) -> str:
 
 def _message(error) -> str:
     return error.get("message", str(error)) if isinstance(error, dict) else str(error)
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n
