@@ -67,6 +67,11 @@ def test_the_speaker_is_named_and_a_group_is_no_speaker():
     # after "is/are" the speaker's verb is a participle; "plan" there is a noun, not the verb
     assert speaker("What is Moscow demanding in the talks?") == "Moscow"
     assert speaker("What are the objections to the U. S. plan?") is None
+    # a group named by where it is, and two speakers, are no one speaker to check
+    assert speaker("How did people on Capitol Hill react to the cut?") is None
+    assert speaker("What did officials in Kyiv say about the talks?") is None
+    assert speaker("How did the union and the Living Wage Foundation react?") is None
+    assert speaker("What did Secretary of State Rex Tillerson say?") == "Secretary of State Rex Tillerson"
     assert events("What happened after the vote?") and not events("What did Lavrov say?")
 
 

@@ -170,5 +170,18 @@ def speaker(question: str) -> str | None:
     if m is None:
         return None
     who = m.group("who").strip(" ,")
+    if _JOINED.search(who):  # "the union and the foundation": no one speaker to check
+        return None
+    # a noun phrase's head comes before its modifiers: "people on Capitol Hill" are people, a
+    # group; "Secretary of State Rex Tillerson" is named before the "of" as after it
+    head = _MODIFIER.split(who, maxsplit=1)[0]
+    if head.split() and not head.split()[-1][:1].isupper():
+        return None
     last = who.split()[-1] if who else ""
     return who if last[:1].isupper() and last.lower() not in {"i", "you", "we"} else None
+
+
+_JOINED = re.compile(r"\s(?:and|or|&)\s", re.I)
+_MODIFIER = re.compile(
+    r"\s(?:on|in|at|of|from|for|with|about|inside|outside|across|behind|near)\s", re.I
+)
