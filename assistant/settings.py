@@ -221,6 +221,12 @@ class Settings(BaseSettings):
         description="For several facts, units are taken by maximal marginal relevance: "
         "relevance less this times the likeness to a unit already taken (0: by rank alone).",
     )
+    speaker_candidates: int = Field(
+        120, ge=0, le=1000,
+        description="For 'what did X say' (several facts, X named): passages searched for X's "
+        "own words, which alone become the evidence, as only they can be kept (decide.said_by); "
+        "0: X's words are not searched for apart.",
+    )
     max_facts: int = Field(
         6, ge=1, le=20,
         description="Most sentences (facts) in an answer of several facts: as many as the "

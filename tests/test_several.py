@@ -322,7 +322,7 @@ def scripted(built_index, monkeypatch):
 
 
 def test_a_question_of_several_facts_is_answered_with_a_list_of_cited_sentences(
-    scripted, built_index
+    scripted, built_index, monkeypatch
 ):
     from assistant.engine import get_engine
 
@@ -337,10 +337,16 @@ def test_a_question_of_several_facts_is_answered_with_a_list_of_cited_sentences(
     lines = result.text.splitlines()
     assert lines and all(line.startswith("- ") and re.search(r"\[\d+\]$", line) for line in lines)
     assert "official communication" in result.text  # Lavrov's words
-    assert "Peskov" in result.trace.reply  # chosen by the model ...
-    assert "Peskov" not in result.text  # ... but another's words are not Lavrov's
     prompt = [r for r in scripted.requests if r["messages"][0]["role"] == "system"][-1]
     assert "SENTENCES" in prompt["messages"][0]["content"]  # it was asked to choose, not copy
+    # the evidence is Lavrov's own words: another's are not shown ...
+    assert "Peskov" not in result.trace.evidence and "Peskov" not in result.text
+    # ... and shown them (X's words not searched apart), what it chooses of them is dropped
+    monkeypatch.setenv("ASSISTANT_SPEAKER_CANDIDATES", "0")
+    result = answer(LAVROV)
+    assert "Peskov" in result.trace.reply  # chosen by the model ...
+    assert "Peskov" not in result.text  # ... but another's words are not Lavrov's
+    assert "official communication" in result.text
 
 
 def test_a_several_facts_question_the_articles_do_not_answer_is_refused(scripted):

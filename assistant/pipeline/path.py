@@ -39,7 +39,15 @@ from assistant.models import (
     Trace,
 )
 from assistant.pipeline import story, when
-from assistant.pipeline.decide import Candidate, Decision, Verdict, choose, keep_facts, weigh
+from assistant.pipeline.decide import (
+    Candidate,
+    Decision,
+    Verdict,
+    choose,
+    keep_facts,
+    said_by,
+    weigh,
+)
 from assistant.pipeline.evidence import Evidence, budget_for, count_tokens, gather
 from assistant.pipeline.ground import ground
 from assistant.pipeline.kinds import events, several, speaker, wanted
@@ -150,9 +158,13 @@ def stream(
     searches = [_search(retriever, ask, settings) for ask in asks]
     # a part whose answer is several facts is read as a choice of sentences (with a model)
     facts = [reader is not None and settings.facts_reader and several(a.asked) for a in asks]
+    rankings = [
+        _spoken(retriever, a, s, settings) if f else s.ranked
+        for a, s, f in zip(asks, searches, facts, strict=True)
+    ]
     evidence = gather(
         searches[0].topic,
-        [s.ranked for s in searches],
+        rankings,
         retriever.keywords.article_chunks,
         count_tokens,
         units=settings.facts_evidence_units if any(facts) else settings.evidence_units,
@@ -163,7 +175,11 @@ def stream(
         diversity=settings.facts_diversity if any(facts) else 0.0,
         vectors=retriever.store.vectors,
     )
-    retrieved_units = [s.hit for search in searches for s in search.ranked[: settings.candidates]]
+    retrieved_units = list({
+        s.hit.chunk_id: s.hit
+        for ranked in [*(search.ranked[: settings.candidates] for search in searches), *rankings]
+        for s in ranked
+    }.values())
     trace = Trace(
         retrieved="\n".join(_shown(u) for u in retrieved_units),
         evidence="\n".join(line.text for line in evidence.lines),
@@ -347,6 +363,22 @@ def _chosen(evidence: Evidence, n: int) -> str:
     """A sentence the model chose, as the draft shows it: a line of the list being made."""
     line = evidence.line(n)
     return f"- {line.text}\n" if line is not None else ""
+
+
+def _spoken(retriever: Retriever, ask: Ask, search: Searched, settings: Settings) -> list[Scored]:
+    """For "what did X say": X's own words, searched among more passages, are the evidence.
+
+    Only they can be kept (`keep_facts`), so shown beside others they cost reading time and
+    crowd X's later words out of the budget: measured without the model on the several-facts
+    items that name a speaker, the evidence held as many key facts in about half the tokens.
+    Without a named speaker, or with none of X's words found, the part's ranking as it is."""
+    who = speaker(ask.asked)
+    if who is None or not settings.speaker_candidates:
+        return search.ranked
+    found = retriever.find(search.topic, settings.speaker_candidates, search.period)
+    before = _before(retriever)
+    words = [s for s in found.ranked() if said_by(s.hit, who, before(s.hit))]
+    return words or search.ranked
 
 
 def _before(retriever: Retriever) -> Callable[[Unit], list[Unit]]:
