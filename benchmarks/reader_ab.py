@@ -13,8 +13,9 @@ those ratios beside each side's own figures (time to first answer text, answer t
 tokens, prefill speed, accuracy on the sample).
 
 When both sides run the same model file they share one loaded model, and each keeps a KV cache
-of its own (`reader_bench.OwnCaches`), cut to its fixed instructions as a long-running chat's
-would be; with two files each side has its own model.
+of its own (`reader_bench.OwnCaches` in-process, `SlotCaches` on the native build's server), cut
+to its fixed instructions as a long-running chat's would be; with two files each side has its
+own model.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ import numpy as np
 
 from benchmarks.reader_bench import (
     WARMUP_QUESTION,
-    OwnCaches,
     ReaderUnavailable,
     fixed_prefixes,
     interleave,
     load_reader,
+    own_caches,
     reader_side,
     sample_items,
     scores,
@@ -85,7 +86,7 @@ def measure(settings, changes: dict, sample: int, category: str | None = None) -
     }
     model = readers["a"].model
     shared = readers["a"] is readers["b"]
-    caches = OwnCaches(model, fixed_prefixes(model)) if shared and hasattr(model, "ctx") else None
+    caches = own_caches(model, fixed_prefixes(model)) if shared else None
     interleave([SimpleNamespace(id="warm-up", question=WARMUP_QUESTION)], sides, caches)
     runs = interleave(items, sides, caches)
     articles = load_articles(settings.corpus_dir)

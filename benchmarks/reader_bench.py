@@ -124,6 +124,51 @@ class OwnCaches:
             ]
 
 
+class SlotCaches:
+    """`OwnCaches` for a model served by llama-server (`assistant.llm.server.ServerModel`),
+    whose KV caches live in the server's slots, out of reach of a state save and load. Before
+    each turn every slot is cut to the side's fixed part of what that side left there: a
+    one-token request of that prefix, pinned to the slot (the server keeps a prompt's common
+    prefix with what the slot holds and drops the rest), outside the timings. A slot the side
+    never used is cut to one token. Interleaved, each side then pays for its passages and its
+    question every time, never for its instructions, and never finds the other's evidence
+    (which, for two budgets of the same evidence, begins alike).
+
+    It reaches into the model: `_cached` (per slot, the prompt tokens it holds), `_post` and
+    `_request` (one completion request)."""
+
+    def __init__(self, model, fixed: Mapping[str, int] | None = None) -> None:
+        self.model = model
+        self.fixed = dict(fixed or {})
+        self._saved: dict[str, list[list[int]]] = {}
+
+    @contextmanager
+    def turn(self, side: str) -> Iterator[None]:
+        model = self.model
+        saved = self._saved.get(side, [[] for _ in model._cached])
+        for slot, tokens in enumerate(saved):
+            keep = tokens[: self.fixed.get(side, len(tokens))] or self._blank()
+            model._post("/completion", model._request(keep, slot, 1, None, 0))
+            model._cached[slot] = list(keep)
+        try:
+            yield
+        finally:
+            self._saved[side] = [list(t) for t in model._cached]
+
+    def _blank(self) -> list[int]:
+        return self.model._tokenize(".", add_special=False, parse_special=False)[:1]
+
+
+def own_caches(model, fixed: Mapping[str, int]) -> OwnCaches | SlotCaches | None:
+    """Each side's own KV cache on one shared model: in-process or served; None for a model
+    that keeps no cache between prompts (an endpoint's)."""
+    if hasattr(model, "ctx"):
+        return OwnCaches(model, fixed)
+    if hasattr(model, "server"):
+        return SlotCaches(model, fixed)
+    return None
+
+
 def fixed_prefixes(model) -> dict[str, int]:
     """Per side, the tokens all its prompts start with: two prompts of the side that differ
     from the first passage on, tokenized as `LocalModel` tokenizes a prompt."""
@@ -140,7 +185,9 @@ def fixed_prefixes(model) -> dict[str, int]:
     }
 
     def tokens(messages) -> list[int]:
-        return model.vocab.tokenize(model.render(messages), add_special=True, parse_special=True)
+        if hasattr(model, "vocab"):
+            return model.vocab.tokenize(model.render(messages), add_special=True, parse_special=True)
+        return model._tokenize(model.render(messages), add_special=True, parse_special=True)
 
     return {
         name: common_prefix(tokens(make("Alpha beta.")), tokens(make("Omega psi.")))
@@ -149,7 +196,8 @@ def fixed_prefixes(model) -> dict[str, int]:
 
 
 def interleave(
-    items: Sequence, sides: Mapping[str, Callable[[object], Run]], caches: OwnCaches | None
+    items: Sequence, sides: Mapping[str, Callable[[object], Run]],
+    caches: OwnCaches | SlotCaches | None,
 ) -> dict[str, list[Run]]:
     """Every item asked of every side, one item at a time; who goes first alternates."""
     names = list(sides)
@@ -318,8 +366,8 @@ def measure(engine, naive_data: Path, corpus: Path, sample: int = DEFAULT_SAMPLE
         "reader": reader_side(engine.retriever, reader, settings),
         "naive_reader": naive_side(citation_engine(naive_data, llm, engine.encoder), llm),
     }
-    fixed = fixed_prefixes(model) if hasattr(model, "vocab") else {}
-    caches = OwnCaches(model, fixed) if hasattr(model, "ctx") else None
+    fixed = fixed_prefixes(model) if hasattr(model, "vocab") or hasattr(model, "server") else {}
+    caches = own_caches(model, fixed)
     warm = SimpleNamespace(id="warm-up", question=WARMUP_QUESTION)
     started = time.perf_counter()
     interleave([warm], sides, caches)  # untimed: each side's cache, lazy loads

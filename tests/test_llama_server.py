@@ -463,3 +463,40 @@ def test_a_native_build_that_fails_to_start_falls_back_under_auto_only(tmp_path,
         readers.model_reader(Settings(llm_runtime="cyllama", llm_context=4096), model_file),
         InProcess,
     )
+
+
+def test_each_benchmark_side_finds_only_its_fixed_part_in_the_servers_slots(model):
+    """Interleaved A/B on one server: before a side's turn every slot is cut to that side's
+    fixed part of what it left there, so it never reuses the other side's evidence."""
+    from benchmarks.reader_bench import SlotCaches
+
+    caches = SlotCaches(model, {"a": 2, "b": 3})
+    prompt = [{"role": "user", "content": "the same long evidence then a question"}]
+    with caches.turn("a"):
+        "".join(model.stream(prompt, 8))
+    left_by_a = list(model._cached[0] or model._cached[1])
+    Stub.requests = []
+    with caches.turn("b"):  # b never ran: each slot is cut to one token
+        assert all(len(tokens) == 1 for tokens in model._cached)
+    with caches.turn("a"):
+        # a finds its own fixed part (2 tokens) of what it left, and nothing in the other slot
+        assert sorted(len(t) for t in model._cached) == [1, 2]
+        assert left_by_a[:2] in model._cached
+    cuts = [b for b in _completions() if b["n_predict"] == 1 and not b.get("stream")]
+    assert len(cuts) == 4 and all(b["cache_prompt"] for b in cuts)  # 2 slots x 2 turns
+
+
+def test_on_the_native_server_a_side_pays_for_what_the_other_side_read(native_model):
+    from benchmarks.reader_bench import SlotCaches
+
+    evidence = " ".join(f"Sentence {k} says the talks lasted {k} hours." for k in range(40))
+    fixed = len(native_model._tokenize(native_model.render(
+        [{"role": "system", "content": "Answer."}, {"role": "user", "content": "x"}]),
+        add_special=True, parse_special=True)) - 6
+    caches = SlotCaches(native_model, {"a": fixed, "b": fixed})
+    for side in ("a", "b"):
+        with caches.turn(side):
+            "".join(native_model.stream(
+                [{"role": "system", "content": "Answer."},
+                 {"role": "user", "content": f"{evidence}\nQuestion ({side}): how long?"}], 2))
+            assert native_model.last.cached_tokens <= fixed  # b did not reuse a's evidence
