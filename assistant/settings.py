@@ -142,6 +142,16 @@ class Settings(BaseSettings):
         description="Most prompt tokens the evidence passages may take (a prompt token costs "
         "~20 ms on 2 cores).",
     )
+    one_part_evidence_units: int = Field(
+        3, ge=0, le=30,
+        description="For a question of one part and one fact, not about a time, read by the "
+        "model: best units made evidence (widened as evidence_units are), within "
+        "one_part_evidence_tokens; 0: evidence_units and evidence_tokens, as for a question of "
+        "several parts or about a time. Its prompt is most of the wait (README).",
+    )
+    one_part_evidence_tokens: int = Field(
+        250, ge=50, le=3000, description="Most evidence tokens of a question of one part and one fact."
+    )
     first_read_tokens: int = Field(
         0, ge=0, le=3000,
         description="Read a question of one fact in two steps: first the best passages within "

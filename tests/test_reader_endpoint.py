@@ -357,3 +357,22 @@ def test_when_the_model_and_the_composer_agree_the_check_may_be_saved(scripted, 
     monkeypatch.setenv("ASSISTANT_CHECK_AGREED", "0")
     result = answer(QUESTION)
     assert not result.refused and "Witkoff" in result.text and not checks()  # agreement decided
+
+
+def shown_sentences(request: dict) -> int:
+    return len(re.findall(r"^\[\d+\] ", request["messages"][-1]["content"], re.M))
+
+
+def test_a_question_of_one_part_is_read_from_less_evidence(scripted, monkeypatch):
+    # its prompt is most of the wait: one part and one fact get the smaller budget
+    scripted.say(model())
+    answer(QUESTION)
+    one = shown_sentences(reads(scripted)[-1])
+    monkeypatch.setenv("ASSISTANT_ONE_PART_EVIDENCE_UNITS", "0")  # as a question of several parts
+    answer(QUESTION)
+    usual = shown_sentences(reads(scripted)[-1])
+    assert 0 < one < usual
+    # a question about a time chooses among that time's reports: it keeps the usual budget
+    monkeypatch.delenv("ASSISTANT_ONE_PART_EVIDENCE_UNITS")
+    answer(f"{QUESTION.rstrip('?')}, the latest?")
+    assert shown_sentences(reads(scripted)[-1]) > one
