@@ -64,7 +64,6 @@ def test_the_set_is_big_enough_and_marked_test_only(items, raw_lines):
     assert counts["unanswerable"] >= 12
     assert counts["multi"] >= 8 and counts["followup"] >= 8 and counts["several"] >= 15
     assert {line["split"] for line in raw_lines} == {"test", "dev"}
-    assert all(item.split == "test" for item in items if item.category == "several")
     dev = [item for item in items if item.split == "dev"]
     assert len(dev) >= 10 and sum(item.answerable for item in dev) <= 3
     assert [item.id for item in items] == [f"n2-{i:03d}" for i in range(1, len(items) + 1)]
