@@ -370,11 +370,11 @@ def _budget(
     """A question's evidence: best units, most tokens, diversity.
 
     Several facts need more, and more varied, evidence. A question of one fact and one part,
-    read by the model, gets less: its prompt is most of the wait, and the smaller budget halved
-    it for two fewer right answers in about 120 on test, with no more wrong ones (README). A
-    question about a time keeps the usual budget: it chooses among the reports of that time
-    ("the latest"), and with less of them it lost dated answers on dev. The parts of a question
-    share one prompt, a budget and a half each."""
+    read by the model, may get less (`one_part_evidence_units`, off by default): its prompt is
+    most of the wait, and the smaller budget halves it, for a few answers fewer (README). A
+    question about a time keeps the usual budget even so: it chooses among the reports of that
+    time ("the latest"), and with fewer of them it lost dated answers on dev. The parts of a
+    question share one prompt, a budget and a half each."""
     parts = len(searches)
     if any(facts):
         units, tokens = settings.facts_evidence_units, settings.facts_evidence_tokens
