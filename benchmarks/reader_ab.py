@@ -31,7 +31,6 @@ import numpy as np
 from benchmarks.reader_bench import (
     WARMUP_QUESTION,
     ReaderUnavailable,
-    fixed_prefixes,
     interleave,
     load_reader,
     own_caches,
@@ -86,7 +85,7 @@ def measure(settings, changes: dict, sample: int, category: str | None = None) -
     }
     model = readers["a"].model
     shared = readers["a"] is readers["b"]
-    caches = own_caches(model, fixed_prefixes(model)) if shared else None
+    caches = own_caches(model) if shared else None
     interleave([SimpleNamespace(id="warm-up", question=WARMUP_QUESTION)], sides, caches)
     runs = interleave(items, sides, caches)
     articles = load_articles(settings.corpus_dir)

@@ -159,13 +159,14 @@ class SlotCaches:
         return self.model._tokenize(".", add_special=False, parse_special=False)[:1]
 
 
-def own_caches(model, fixed: Mapping[str, int]) -> OwnCaches | SlotCaches | None:
-    """Each side's own KV cache on one shared model: in-process or served; None for a model
-    that keeps no cache between prompts (an endpoint's)."""
+def own_caches(model) -> OwnCaches | SlotCaches | None:
+    """Each side's own KV cache on one shared model, cut to the side's fixed prefix
+    (`fixed_prefixes`): in-process or served; None for a model that keeps no cache between
+    prompts (an endpoint's)."""
     if hasattr(model, "ctx"):
-        return OwnCaches(model, fixed)
+        return OwnCaches(model, fixed_prefixes(model) if hasattr(model, "vocab") else {})
     if hasattr(model, "server"):
-        return SlotCaches(model, fixed)
+        return SlotCaches(model, fixed_prefixes(model))
     return None
 
 
@@ -366,8 +367,7 @@ def measure(engine, naive_data: Path, corpus: Path, sample: int = DEFAULT_SAMPLE
         "reader": reader_side(engine.retriever, reader, settings),
         "naive_reader": naive_side(citation_engine(naive_data, llm, engine.encoder), llm),
     }
-    fixed = fixed_prefixes(model) if hasattr(model, "vocab") or hasattr(model, "server") else {}
-    caches = own_caches(model, fixed)
+    caches = own_caches(model)
     warm = SimpleNamespace(id="warm-up", question=WARMUP_QUESTION)
     started = time.perf_counter()
     interleave([warm], sides, caches)  # untimed: each side's cache, lazy loads
@@ -385,7 +385,7 @@ def measure(engine, naive_data: Path, corpus: Path, sample: int = DEFAULT_SAMPLE
         "threads": getattr(model, "threads", None),
         "max_tokens": settings.llm_max_tokens,
         "warmup_s": round(warmup_s, 1),
-        "reused_prefix_tokens": fixed,
+        "reused_prefix_tokens": caches.fixed if caches is not None else {},
     }
     out["reader_items"] = [
         {
